@@ -1,0 +1,97 @@
+import type { ChatMessage, ChatStatus, RedisKeys } from '@ragstream/protocol';
+import { generationIdFor } from '@ragstream/protocol';
+import type { ChatFifo, ChatStopper, FrameLog, GenerationQueue } from '@ragstream/realtime';
+import { countConnections } from '@ragstream/realtime';
+import type { ChatStore } from '@ragstream/store';
+import type { Redis } from 'ioredis';
+import { chatNotFound } from './api-error.ts';
+
+export interface UserMessageInput {
+  text: string;
+  clientMessageId?: string | undefined;
+}
+
+export interface AnswerOptions {
+  userId: string;
+  timezone?: string | undefined;
+  selectedLanguage?: string | undefined;
+}
+
+export interface StoredUserMessage {
+  message: ChatMessage;
+  /** false for a resend of a message already stored (same clientMessageId). */
+  created: boolean;
+  generationId: string;
+}
+
+export interface ChatServiceDeps {
+  store: ChatStore;
+  queue: GenerationQueue;
+  stopper: ChatStopper;
+  log: FrameLog;
+  fifo: ChatFifo;
+  redis: Redis;
+  keys: RedisKeys;
+}
+
+/** What every transport does with a chat: store messages, request answers, stop, report status. */
+export class ChatService {
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  async storeUserMessage(chatId: string, input: UserMessageInput): Promise<StoredUserMessage> {
+    const chat = await this.deps.store.getChat(chatId);
+    if (!chat) throw chatNotFound(chatId);
+    const { value, created } = await this.deps.store.createMessage({
+      chatId,
+      role: 'user',
+      text: input.text,
+      clientMessageId: input.clientMessageId,
+    });
+    return { message: value, created, generationId: generationIdFor(value.id) };
+  }
+
+  /** Enqueues the answer to a stored user message, unless a resend finds it already enqueued or answered. */
+  async requestAnswer(stored: StoredUserMessage, options: AnswerOptions): Promise<void> {
+    if (!stored.created) {
+      const state = await this.deps.queue.state(stored.generationId);
+      if (state !== 'unknown') return;
+      if (await this.deps.store.findBotMessageByGeneration(stored.generationId)) return;
+    }
+    await this.deps.queue.enqueue({
+      chatId: stored.message.chatId,
+      userId: options.userId,
+      userMessageId: stored.message.id,
+      generationId: stored.generationId,
+      text: stored.message.text,
+      timezone: options.timezone,
+      selectedLanguage: options.selectedLanguage,
+      enqueuedAt: Date.now(),
+    });
+  }
+
+  async stop(chatId: string): Promise<string[]> {
+    if (!(await this.deps.store.getChat(chatId))) throw chatNotFound(chatId);
+    return this.deps.stopper.stop(chatId);
+  }
+
+  /** Deletes the chat first, so that an answer stopped meanwhile is not stored into it. */
+  async deleteChat(chatId: string): Promise<boolean> {
+    const deleted = await this.deps.store.deleteChat(chatId);
+    if (deleted) await this.deps.stopper.stop(chatId);
+    return deleted;
+  }
+
+  async status(chatId: string): Promise<ChatStatus> {
+    if (!(await this.deps.store.getChat(chatId))) throw chatNotFound(chatId);
+    const [connections, head] = await Promise.all([
+      countConnections(this.deps.redis, this.deps.keys, chatId),
+      this.deps.fifo.head(chatId),
+    ]);
+    const meta = head === undefined ? undefined : await this.deps.log.meta(head);
+    const generating =
+      head !== undefined && meta !== undefined && meta.attempt > 0 && !meta.done
+        ? { generationId: head, attempt: meta.attempt, seq: meta.seq }
+        : null;
+    return { chatId, connections, generating };
+  }
+}

@@ -1,0 +1,85 @@
+import type { Server as HttpServer } from 'node:http';
+import { CLIENT_FRAME_TYPES, TRANSPORT_MAX_FRAME_BYTES, resumeParamsSchema } from '@ragstream/protocol';
+import { Server } from 'socket.io';
+import type { Socket } from 'socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Redis } from 'ioredis';
+import { ApiError } from '../api-error.ts';
+import { ChatConnection } from '../chat-connection.ts';
+import type { ConnectionDeps } from '../chat-connection.ts';
+
+export interface SocketIoOptions {
+  corsOrigin: string;
+  /** Long-polling needs sticky sessions behind a load balancer; WebSocket alone does not. */
+  allowPolling: boolean;
+  adapterPrefix: string;
+  pubClient: Redis;
+  subClient: Redis;
+}
+
+interface HandshakeData {
+  connection: Promise<ChatConnection>;
+}
+
+/**
+ * Socket.IO on namespace `/chat`: handshake `auth` carries `chatId` (and `generationId`,
+ * `lastSeq` to resume); events are named by `mt` and carry the same payloads as the
+ * WebSocket frames. The Redis adapter makes rooms and server-side emits cluster-wide.
+ */
+export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, options: SocketIoOptions): Server {
+  const io = new Server(httpServer, {
+    transports: options.allowPolling ? ['polling', 'websocket'] : ['websocket'],
+    maxHttpBufferSize: TRANSPORT_MAX_FRAME_BYTES,
+    cors: { origin: options.corsOrigin === '*' ? true : options.corsOrigin.split(',') },
+    adapter: createAdapter(options.pubClient, options.subClient, { key: options.adapterPrefix }),
+  });
+  const chat = io.of('/chat');
+
+  chat.use((socket, next) => {
+    const auth = { ...socket.handshake.query, ...(socket.handshake.auth as Record<string, unknown>) };
+    const chatId = typeof auth.chatId === 'string' ? auth.chatId : '';
+    const resume = resumeParamsSchema.safeParse({ generationId: auth.generationId, lastSeq: auth.lastSeq });
+    if (!resume.success) {
+      next(withData(new ApiError('invalid_query', 'generationId must be a string and lastSeq a non-negative integer')));
+      return;
+    }
+    const data = socket.data as HandshakeData;
+    data.connection = ChatConnection.open(deps, chatId, resume.data, (frame) => socket.emit(frame.mt, frame));
+    data.connection.then(
+      () => next(),
+      (err: unknown) => next(withData(err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat'))),
+    );
+  });
+
+  chat.on('connection', (socket: Socket) => {
+    const connection = (socket.data as HandshakeData).connection;
+    const handle = (input: unknown): void => {
+      void connection.then((c) => (typeof input === 'string' ? c.handleText(input) : c.handle(input)));
+    };
+    for (const mt of CLIENT_FRAME_TYPES) {
+      socket.on(mt, (payload: unknown) => handle(payload === undefined ? { mt } : mergeMt(mt, payload)));
+    }
+    // `socket.send(frame)` delivers a whole seed frame (object or JSON text) on the 'message' event.
+    socket.on('message', (payload: unknown) => handle(payload));
+    socket.onAny((event: string, payload: unknown) => {
+      if (event === 'message' || (CLIENT_FRAME_TYPES as readonly string[]).includes(event)) return;
+      handle({ ...(isRecord(payload) ? payload : {}), mt: event });
+    });
+    socket.on('disconnect', () => {
+      void connection.then((c) => c.close());
+    });
+  });
+  return io;
+}
+
+function mergeMt(mt: string, payload: unknown): unknown {
+  return isRecord(payload) ? { ...payload, mt } : payload;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function withData(error: ApiError): Error & { data: { code: string; message: string } } {
+  return Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } });
+}

@@ -1,0 +1,65 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TRANSPORT_MAX_FRAME_BYTES, resumeParamsSchema } from '@ragstream/protocol';
+import type { Logger } from '@ragstream/runtime';
+import { WebSocketServer } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+import { ApiError } from '../api-error.ts';
+import { ChatConnection } from '../chat-connection.ts';
+import type { ConnectionDeps } from '../chat-connection.ts';
+
+const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
+
+/** Close codes in the application range, one per reason a connection cannot be opened. */
+const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400 };
+
+/**
+ * The seed's plain WebSocket at `/chat/ws/:chatId`, JSON frames with `mt`; resume
+ * with `?generationId=&lastSeq=`. Frames over the transport limit close the socket
+ * (1009); everything smaller gets an answer or an `error` frame.
+ */
+export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, logger: Logger): WebSocketServer {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: TRANSPORT_MAX_FRAME_BYTES });
+
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = PATH.exec(url.pathname);
+    if (!match) return; // Socket.IO's engine handles its own path.
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      void accept(ws, decodeURIComponent(match[1] ?? ''), url.searchParams);
+    });
+  });
+
+  async function accept(ws: WebSocket, chatId: string, query: URLSearchParams): Promise<void> {
+    const early: string[] = [];
+    const collect = (data: RawData): void => {
+      early.push(data.toString());
+    };
+    ws.on('message', collect);
+    const resume = resumeParamsSchema.safeParse({
+      generationId: query.get('generationId') ?? undefined,
+      lastSeq: query.get('lastSeq') ?? undefined,
+    });
+    let connection: ChatConnection;
+    try {
+      if (!resume.success) throw new ApiError('invalid_query', 'generationId must be a string and lastSeq a non-negative integer');
+      connection = await ChatConnection.open(deps, chatId, resume.data, (frame) => {
+        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      });
+    } catch (err) {
+      const error = err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat');
+      if (!(err instanceof ApiError)) logger.error('websocket open failed', { chatId, err });
+      ws.send(JSON.stringify(error.toFrame()));
+      ws.close(CLOSE_CODES[error.code] ?? 1011, error.message);
+      return;
+    }
+    ws.off('message', collect);
+    for (const text of early) void connection.handleText(text);
+    ws.on('message', (data: RawData) => void connection.handleText(data.toString()));
+    ws.on('close', () => void connection.close());
+    ws.on('error', (err) => logger.warn('websocket error', { chatId, err }));
+    if (ws.readyState !== ws.OPEN) await connection.close();
+  }
+
+  return wss;
+}

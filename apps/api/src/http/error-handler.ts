@@ -1,0 +1,32 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '@ragstream/runtime';
+import { InvalidCursorError } from '@ragstream/store';
+import { ApiError } from '../api-error.ts';
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  res.status(404).json({ code: 'not_found', message: `no route for ${req.method} ${req.path}` });
+};
+
+/** Every error leaves as JSON `{ code, message }` with the status its code implies. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    const apiError = toApiError(err);
+    if (apiError.code === 'internal') logger.error('request failed', { err });
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(apiError.status).json({ code: apiError.code, message: apiError.message });
+  };
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof InvalidCursorError) return new ApiError('invalid_cursor', err.message);
+  const status = (err as { status?: unknown; type?: unknown }).status;
+  const type = (err as { type?: unknown }).type;
+  if (type === 'entity.parse.failed') return new ApiError('invalid_json', 'request body is not valid JSON');
+  if (type === 'entity.too.large') return new ApiError('message_too_large', 'request body is too large');
+  if (typeof status === 'number' && status >= 400 && status < 500) return new ApiError('invalid_body', String((err as Error).message));
+  return new ApiError('internal', 'internal server error');
+}

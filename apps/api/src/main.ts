@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
+import {
+  ChatFifo,
+  ChatStopper,
+  FrameHub,
+  FrameLog,
+  GenerationFinalizer,
+  GenerationQueue,
+  Presence,
+  createRedis,
+} from '@ragstream/realtime';
+import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
+import { createChatStore } from '@ragstream/store';
+import type { ConnectionDeps } from './chat-connection.ts';
+import { ChatService } from './chat-service.ts';
+import { loadApiConfig } from './config.ts';
+import { attachSocketIo } from './gateways/socketio-gateway.ts';
+import { sseRouter } from './gateways/sse-gateway.ts';
+import { attachWebSocket } from './gateways/websocket-gateway.ts';
+import { chatRoutes } from './http/chat-routes.ts';
+import { cors } from './http/cors.ts';
+import { errorHandler, notFoundHandler } from './http/error-handler.ts';
+
+async function main(): Promise<void> {
+  const config = loadApiConfig();
+  const nodeId = config.NODE_ID ?? `api-${randomUUID().slice(0, 8)}`;
+  const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL);
+  const shutdown = new Shutdown(logger);
+  shutdown.installSignalHandlers();
+
+  const keys = new RedisKeys(config.REDIS_PREFIX);
+  const redis = createRedis(config.REDIS_URL, { name: `${nodeId}-commands` });
+  const frameSubscriber = createRedis(config.REDIS_URL, { name: `${nodeId}-frames`, retryForever: true });
+  const adapterPub = createRedis(config.REDIS_URL, { name: `${nodeId}-sio-pub` });
+  const adapterSub = createRedis(config.REDIS_URL, { name: `${nodeId}-sio-sub`, retryForever: true });
+  const store = createChatStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
+  await store.init();
+
+  const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
+  const fifo = new ChatFifo(redis, keys);
+  const queue = new GenerationQueue(redis, keys, fifo);
+  const finalizer = new GenerationFinalizer(store, log, fifo, queue);
+  const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, fifo, queue, finalizer);
+  const service = new ChatService({ store, queue, stopper, log, fifo, redis, keys });
+  const presence = new Presence(redis, keys, nodeId);
+  presence.start();
+  const hub = new FrameHub(frameSubscriber, keys, (channel, err) => logger.error('invalid frame on channel', { channel, err }));
+  const connectionDeps: ConnectionDeps = {
+    store,
+    service,
+    presence,
+    subscriptions: { hub, log, fifo },
+    maxMessageBytes: config.MAX_MESSAGE_BYTES,
+    logger,
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(cors(config.CORS_ORIGIN));
+  app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping() }));
+  app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
+  app.use(sseRouter(connectionDeps, logger));
+  app.use(chatRoutes({ store, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+
+  const server = createServer(app);
+  const io = attachSocketIo(server, connectionDeps, {
+    corsOrigin: config.CORS_ORIGIN,
+    allowPolling: config.SOCKETIO_POLLING,
+    adapterPrefix: `${config.REDIS_PREFIX}:socket.io`,
+    pubClient: adapterPub,
+    subClient: adapterSub,
+  });
+  const wss = attachWebSocket(server, connectionDeps, logger);
+
+  shutdown.add('http', async () => {
+    for (const client of wss.clients) client.close(1001, 'server shutting down');
+    await io.close();
+    server.closeAllConnections();
+  });
+  shutdown.add('presence', () => presence.stop());
+  shutdown.add('queue', () => queue.close());
+  shutdown.add('redis', () => Promise.all([redis.quit(), frameSubscriber.quit(), adapterPub.quit(), adapterSub.quit()]));
+  shutdown.add('store', () => store.close());
+
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  logger.info('api node listening', { host: config.HOST, port, nodeId, store: store.kind, pid: process.pid });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`api: ${err.message}\n`);
+  else process.stderr.write(`api: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,115 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
+import type { GenerateJobData } from '@ragstream/protocol';
+import { createResponder } from '@ragstream/rag';
+import {
+  ChatFifo,
+  ChatStopper,
+  FrameLog,
+  GenerationFinalizer,
+  GenerationQueue,
+  countConnections,
+  createRedis,
+  listenForCancellations,
+} from '@ragstream/realtime';
+import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
+import { createChatStore } from '@ragstream/store';
+import { Worker } from 'bullmq';
+import express from 'express';
+import { loadWorkerConfig } from './config.ts';
+import { GenerationProcessor } from './generation-processor.ts';
+
+/*
+ * Lock timing: a SIGKILLed worker's job is retried by another within
+ * lockDuration + 2 x stalledInterval (about 12 s), inside the 15 s target.
+ */
+const LOCK_DURATION_MS = 6_000;
+const STALLED_INTERVAL_MS = 3_000;
+const MAX_STALLED_COUNT = 2;
+
+async function main(): Promise<void> {
+  const config = loadWorkerConfig();
+  const logger = createLogger('worker', config.LOG_LEVEL);
+  const shutdown = new Shutdown(logger, 30_000);
+  shutdown.installSignalHandlers();
+
+  const keys = new RedisKeys(config.REDIS_PREFIX);
+  const redis = createRedis(config.REDIS_URL, { name: 'worker-commands' });
+  const bullConnection = createRedis(config.REDIS_URL, { name: 'worker-bullmq', retryForever: true });
+  const cancelSubscriber = createRedis(config.REDIS_URL, { name: 'worker-cancel', retryForever: true });
+  const store = createChatStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
+  await store.init();
+
+  const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
+  const fifo = new ChatFifo(redis, keys);
+  const queue = new GenerationQueue(redis, keys, fifo);
+  const finalizer = new GenerationFinalizer(store, log, fifo, queue);
+  const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, fifo, queue, finalizer);
+  const responder = createResponder({
+    provider: config.LLM_PROVIDER,
+    syntheticTokens: config.SYNTHETIC_TOKENS,
+    syntheticTokensPerSecond: config.SYNTHETIC_TOKENS_PER_SECOND,
+  });
+  const processor = new GenerationProcessor({
+    store,
+    log,
+    fifo,
+    queue,
+    finalizer,
+    stopper,
+    responder,
+    countConnections: (chatId) => countConnections(redis, keys, chatId),
+    flushWindowMs: config.FRAME_FLUSH_MS,
+    abandonAfterMs: config.ABANDON_AFTER_SECONDS * 1000,
+    logger,
+  });
+
+  const worker = new Worker<GenerateJobData>(GENERATE_QUEUE, processor.process, {
+    connection: bullConnection,
+    prefix: keys.bullPrefix,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: LOCK_DURATION_MS,
+    stalledInterval: STALLED_INTERVAL_MS,
+    maxStalledCount: MAX_STALLED_COUNT,
+  });
+  worker.on('error', (err) => logger.error('worker error', { err }));
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    void (async () => {
+      // Only a job that BullMQ will not run again (out of attempts, or stalled too often) is ended here.
+      if ((await queue.state(job.id ?? '')) !== 'failed') return;
+      logger.warn('generation job failed for good', { jobId: job.id, err });
+      await finalizer.finalizeUnrun(job.data.chatId, job.data.generationId, 'failed');
+    })().catch((error: unknown) => logger.error('could not finalise failed job', { jobId: job.id, err: error }));
+  });
+  await listenForCancellations(cancelSubscriber, keys, (generationId) => {
+    if (worker.cancelJob(generationId, 'stopped')) logger.debug('cancelled job', { generationId });
+  });
+
+  let server: ReturnType<typeof createServer> | undefined;
+  if (config.WORKER_HTTP_PORT !== undefined) {
+    const app = express();
+    app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping() }));
+    server = createServer(app);
+    const listening = server;
+    await new Promise<void>((resolve) => listening.listen(config.WORKER_HTTP_PORT, config.HOST, resolve));
+    logger.info('worker health endpoint listening', { port: (listening.address() as AddressInfo).port });
+  }
+
+  shutdown.add('http', () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
+  shutdown.add('worker', () => worker.close());
+  shutdown.add('cancel-subscriber', () => cancelSubscriber.quit());
+  shutdown.add('queue', () => queue.close());
+  shutdown.add('redis', () => Promise.all([redis.quit(), bullConnection.quit()]));
+  shutdown.add('store', () => store.close());
+
+  await worker.waitUntilReady();
+  logger.info('worker ready', { responder: responder.name, concurrency: config.WORKER_CONCURRENCY, pid: process.pid });
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) process.stderr.write(`worker: ${err.message}\n`);
+  else process.stderr.write(`worker: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { roleSchema } from './chat.ts';
+import { DEFAULT_PAGE_LIMIT, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_PAGE_LIMIT } from './limits.ts';
+
+export const createChatBodySchema = z.object({
+  userId: z.string().min(1).max(200),
+  title: z.string().max(500).optional(),
+});
+export type CreateChatBody = z.infer<typeof createChatBodySchema>;
+
+export const updateChatBodySchema = z.object({
+  title: z.string().max(500),
+});
+export type UpdateChatBody = z.infer<typeof updateChatBodySchema>;
+
+export const createMessageBodySchema = z.object({
+  role: roleSchema.default('user'),
+  text: z.string().min(1, 'text must not be empty'),
+  userId: z.string().min(1).max(200).optional(),
+  clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID_LENGTH).optional(),
+  generate: z.boolean().default(false),
+  timezone: z.string().max(64).optional(),
+  selectedLanguage: z.string().min(1).max(16).optional(),
+});
+export type CreateMessageBody = z.infer<typeof createMessageBodySchema>;
+
+export const updateMessageBodySchema = z.object({
+  text: z.string().min(1),
+});
+export type UpdateMessageBody = z.infer<typeof updateMessageBodySchema>;
+
+export const pageQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
+  cursor: z.string().min(1).optional(),
+});
+export type PageQuery = z.infer<typeof pageQuerySchema>;
+
+export const generatingStatusSchema = z.object({
+  generationId: z.string(),
+  attempt: z.number().int(),
+  seq: z.number().int(),
+});
+export type GeneratingStatus = z.infer<typeof generatingStatusSchema>;
+
+export const chatStatusSchema = z.object({
+  chatId: z.string(),
+  connections: z.number().int(),
+  generating: generatingStatusSchema.nullable(),
+});
+export type ChatStatus = z.infer<typeof chatStatusSchema>;
+
+/** Resume parameters: Socket.IO handshake `auth`, WebSocket query string. */
+export const resumeParamsSchema = z.object({
+  generationId: z.string().min(1).max(200).optional(),
+  lastSeq: z.coerce.number().int().min(0).optional(),
+});
+export type ResumeParams = z.infer<typeof resumeParamsSchema>;
+
+/** SSE `Last-Event-ID` is `<generationId>:<seq>`. */
+export function parseEventId(value: string): ResumeParams | undefined {
+  const at = value.lastIndexOf(':');
+  if (at <= 0) return undefined;
+  const seq = Number(value.slice(at + 1));
+  if (!Number.isInteger(seq) || seq < 0) return undefined;
+  return { generationId: value.slice(0, at), lastSeq: seq };
+}
+
+export function formatEventId(generationId: string, seq: number): string {
+  return `${generationId}:${seq}`;
+}
