@@ -1,0 +1,305 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { ObjectId } from 'bson';
+import { isObjectId } from '@ragstream/protocol';
+import type { BotStatus, Chat, ChatMessage, MessageRole, Page, Source } from '@ragstream/protocol';
+import type { BotMessageInput, ChatStore, NewChat, NewMessage, PageRequest, Stored } from './chat-store.ts';
+import { assertChatId } from './ids.ts';
+import { decodeCursor, toPage } from './pagination.ts';
+import type { Position } from './pagination.ts';
+
+export interface SqliteChatStoreOptions {
+  filename: string;
+}
+
+interface ChatRow {
+  id: string;
+  user_id: string;
+  title: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface MessageRow {
+  id: string;
+  chat_id: string;
+  role: MessageRole;
+  text: string;
+  status: BotStatus | null;
+  generation_id: string | null;
+  client_message_id: string | null;
+  sources: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS chats (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS chats_user_created ON chats (user_id, created_at, id);
+
+  CREATE TABLE IF NOT EXISTS chat_messages (
+    id TEXT PRIMARY KEY,
+    chat_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    text TEXT NOT NULL,
+    status TEXT,
+    generation_id TEXT,
+    client_message_id TEXT,
+    sources TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS chat_messages_chat_created ON chat_messages (chat_id, created_at, id);
+  CREATE UNIQUE INDEX IF NOT EXISTS chat_messages_client_message
+    ON chat_messages (chat_id, client_message_id) WHERE client_message_id IS NOT NULL;
+  CREATE UNIQUE INDEX IF NOT EXISTS chat_messages_generation
+    ON chat_messages (generation_id) WHERE generation_id IS NOT NULL;
+`;
+
+/** Sorts before every real (createdAt, id), so the first page needs no separate query. */
+const START: Position = { createdAt: Number.MIN_SAFE_INTEGER, id: '' };
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertChat: db.prepare<[ChatRow]>(
+      `INSERT INTO chats (id, user_id, title, created_at, updated_at)
+       VALUES (@id, @user_id, @title, @created_at, @updated_at)`,
+    ),
+    getChat: db.prepare<[string], ChatRow>('SELECT * FROM chats WHERE id = ?'),
+    listChats: db.prepare<[string, number, string, number], ChatRow>(
+      `SELECT * FROM chats WHERE user_id = ? AND (created_at, id) > (?, ?)
+       ORDER BY created_at, id LIMIT ?`,
+    ),
+    updateChat: db.prepare<[string, number, string], ChatRow>(
+      'UPDATE chats SET title = ?, updated_at = ? WHERE id = ? RETURNING *',
+    ),
+    deleteChat: db.prepare<[string]>('DELETE FROM chats WHERE id = ?'),
+    deleteChatMessages: db.prepare<[string]>('DELETE FROM chat_messages WHERE chat_id = ?'),
+
+    insertMessage: db.prepare<[MessageRow]>(
+      `INSERT INTO chat_messages
+         (id, chat_id, role, text, status, generation_id, client_message_id, sources, created_at, updated_at)
+       VALUES
+         (@id, @chat_id, @role, @text, @status, @generation_id, @client_message_id, @sources, @created_at, @updated_at)
+       ON CONFLICT DO NOTHING`,
+    ),
+    getMessage: db.prepare<[string, string], MessageRow>('SELECT * FROM chat_messages WHERE chat_id = ? AND id = ?'),
+    messageByClientId: db.prepare<[string, string], MessageRow>(
+      'SELECT * FROM chat_messages WHERE chat_id = ? AND client_message_id = ?',
+    ),
+    messageByGeneration: db.prepare<[string], MessageRow>('SELECT * FROM chat_messages WHERE generation_id = ?'),
+    listMessages: db.prepare<[string, number, string, number], MessageRow>(
+      `SELECT * FROM chat_messages WHERE chat_id = ? AND (created_at, id) > (?, ?)
+       ORDER BY created_at, id LIMIT ?`,
+    ),
+    recentMessages: db.prepare<[string, number], MessageRow>(
+      `SELECT * FROM (
+         SELECT * FROM chat_messages WHERE chat_id = ? ORDER BY created_at DESC, id DESC LIMIT ?
+       ) ORDER BY created_at, id`,
+    ),
+    updateMessage: db.prepare<[string, number, string, string], MessageRow>(
+      'UPDATE chat_messages SET text = ?, updated_at = ? WHERE chat_id = ? AND id = ? RETURNING *',
+    ),
+    deleteMessage: db.prepare<[string, string]>('DELETE FROM chat_messages WHERE chat_id = ? AND id = ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * SQLite adapter. WAL plus a busy timeout lets API nodes and workers on one host share
+ * the file; every read-then-write runs in an IMMEDIATE transaction so it is atomic across processes.
+ */
+export class SqliteChatStore implements ChatStore {
+  readonly kind = 'sqlite';
+  readonly #db: Database.Database;
+  #statements: Statements | undefined;
+
+  constructor(options: SqliteChatStoreOptions) {
+    mkdirSync(dirname(options.filename), { recursive: true });
+    this.#db = new Database(options.filename);
+    // Set first, so that switching to WAL waits for a process holding the file instead of failing.
+    this.#db.pragma('busy_timeout = 5000');
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = NORMAL');
+  }
+
+  async init(): Promise<void> {
+    this.#db.transaction(() => this.#db.exec(SCHEMA)).immediate();
+    this.#statements ??= prepareStatements(this.#db);
+  }
+
+  async ping(): Promise<void> {
+    this.#db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  async createChat(input: NewChat): Promise<Chat> {
+    const now = Date.now();
+    const row: ChatRow = {
+      id: new ObjectId().toHexString(),
+      user_id: input.userId,
+      title: input.title,
+      created_at: now,
+      updated_at: now,
+    };
+    this.#q.insertChat.run(row);
+    return toChat(row);
+  }
+
+  async getChat(chatId: string): Promise<Chat | null> {
+    if (!isObjectId(chatId)) return null;
+    const row = this.#q.getChat.get(chatId);
+    return row ? toChat(row) : null;
+  }
+
+  async listChatsByUser(userId: string, page: PageRequest): Promise<Page<Chat>> {
+    const after = page.cursor === undefined ? START : decodeCursor(page.cursor);
+    const rows = this.#q.listChats.all(userId, after.createdAt, after.id, page.limit + 1);
+    return toPage(rows.map(toChat), page.limit);
+  }
+
+  async updateChat(chatId: string, patch: { title: string }): Promise<Chat | null> {
+    if (!isObjectId(chatId)) return null;
+    const row = this.#q.updateChat.get(patch.title, Date.now(), chatId);
+    return row ? toChat(row) : null;
+  }
+
+  async deleteChat(chatId: string): Promise<boolean> {
+    if (!isObjectId(chatId)) return false;
+    const q = this.#q;
+    return this.#db
+      .transaction(() => {
+        q.deleteChatMessages.run(chatId);
+        return q.deleteChat.run(chatId).changes > 0;
+      })
+      .immediate();
+  }
+
+  async createMessage(input: NewMessage): Promise<Stored<ChatMessage>> {
+    assertChatId(input.chatId);
+    const now = Date.now();
+    const row: MessageRow = {
+      id: new ObjectId().toHexString(),
+      chat_id: input.chatId,
+      role: input.role,
+      text: input.text,
+      status: null,
+      generation_id: null,
+      client_message_id: input.clientMessageId ?? null,
+      sources: null,
+      created_at: now,
+      updated_at: now,
+    };
+    const clientMessageId = input.clientMessageId;
+    return this.#insertOrFind(row, () =>
+      clientMessageId === undefined ? undefined : this.#q.messageByClientId.get(input.chatId, clientMessageId),
+    );
+  }
+
+  async getMessage(chatId: string, messageId: string): Promise<ChatMessage | null> {
+    if (!isObjectId(chatId) || !isObjectId(messageId)) return null;
+    const row = this.#q.getMessage.get(chatId, messageId);
+    return row ? toMessage(row) : null;
+  }
+
+  async listMessages(chatId: string, page: PageRequest): Promise<Page<ChatMessage>> {
+    const after = page.cursor === undefined ? START : decodeCursor(page.cursor);
+    if (!isObjectId(chatId)) return { items: [], nextCursor: null };
+    const rows = this.#q.listMessages.all(chatId, after.createdAt, after.id, page.limit + 1);
+    return toPage(rows.map(toMessage), page.limit);
+  }
+
+  async recentMessages(chatId: string, count: number): Promise<ChatMessage[]> {
+    // A negative LIMIT means "no limit" to SQLite.
+    if (!isObjectId(chatId) || count <= 0) return [];
+    return this.#q.recentMessages.all(chatId, count).map(toMessage);
+  }
+
+  async updateMessage(chatId: string, messageId: string, patch: { text: string }): Promise<ChatMessage | null> {
+    if (!isObjectId(chatId) || !isObjectId(messageId)) return null;
+    const row = this.#q.updateMessage.get(patch.text, Date.now(), chatId, messageId);
+    return row ? toMessage(row) : null;
+  }
+
+  async deleteMessage(chatId: string, messageId: string): Promise<boolean> {
+    if (!isObjectId(chatId) || !isObjectId(messageId)) return false;
+    return this.#q.deleteMessage.run(chatId, messageId).changes > 0;
+  }
+
+  async saveBotMessage(input: BotMessageInput): Promise<Stored<ChatMessage>> {
+    assertChatId(input.chatId);
+    const row: MessageRow = {
+      id: new ObjectId().toHexString(),
+      chat_id: input.chatId,
+      role: 'bot',
+      text: input.text,
+      status: input.status,
+      generation_id: input.generationId,
+      client_message_id: null,
+      sources: JSON.stringify(input.sources),
+      created_at: input.createdAt.getTime(),
+      updated_at: Date.now(),
+    };
+    return this.#insertOrFind(row, () => this.#q.messageByGeneration.get(input.generationId));
+  }
+
+  async findBotMessageByGeneration(generationId: string): Promise<ChatMessage | null> {
+    const row = this.#q.messageByGeneration.get(generationId);
+    return row ? toMessage(row) : null;
+  }
+
+  get #q(): Statements {
+    if (!this.#statements) throw new Error('SqliteChatStore: call init() before using the store');
+    return this.#statements;
+  }
+
+  /** Inserts `row` unless it collides with a unique key; then returns the row `existing` finds. */
+  #insertOrFind(row: MessageRow, existing: () => MessageRow | undefined): Stored<ChatMessage> {
+    const q = this.#q;
+    return this.#db
+      .transaction((): Stored<ChatMessage> => {
+        if (q.insertMessage.run(row).changes > 0) return { value: toMessage(row), created: true };
+        const found = existing();
+        if (!found) throw new Error('chat_messages: insert conflicted but no existing message was found');
+        return { value: toMessage(found), created: false };
+      })
+      .immediate();
+  }
+}
+
+function toChat(row: ChatRow): Chat {
+  return {
+    id: row.id,
+    userId: row.user_id,
+    title: row.title,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+function toMessage(row: MessageRow): ChatMessage {
+  const message: ChatMessage = {
+    id: row.id,
+    chatId: row.chat_id,
+    role: row.role,
+    text: row.text,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+  if (row.status !== null) message.status = row.status;
+  if (row.generation_id !== null) message.generationId = row.generation_id;
+  if (row.client_message_id !== null) message.clientMessageId = row.client_message_id;
+  if (row.sources !== null) message.sources = JSON.parse(row.sources) as Source[];
+  return message;
+}
