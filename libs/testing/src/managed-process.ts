@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * A real child process running one of the apps' TypeScript entry points through tsx,
+ * with its output kept so that a failing test can print it.
+ */
+export class ManagedProcess {
+  private readonly child: ChildProcess;
+  private output = '';
+  private readonly exited: Promise<number | null>;
+  private waiters: { pattern: RegExp; resolve: () => void }[] = [];
+
+  constructor(
+    readonly name: string,
+    entry: string,
+    env: Record<string, string>,
+  ) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const onData = (chunk: Buffer): void => {
+      this.output += chunk.toString();
+      this.waiters = this.waiters.filter((waiter) => {
+        if (!waiter.pattern.test(this.output)) return true;
+        waiter.resolve();
+        return false;
+      });
+    };
+    this.child.stdout?.on('data', onData);
+    this.child.stderr?.on('data', onData);
+    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get logs(): string {
+    return this.output;
+  }
+
+  /** Resolves when the output matches (the process logs its own readiness), rejects if it exits first. */
+  waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+    if (pattern.test(this.output)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.name}: no ${pattern} within ${timeoutMs} ms\n${this.output}`)), timeoutMs);
+      this.waiters.push({
+        pattern,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited with ${code} before ${pattern}\n${this.output}`));
+      });
+    });
+  }
+
+  /** SIGKILL: no shutdown path runs, as in a crash. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL if the process has not exited in time. */
+  async stop(graceMs = 5_000): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  waitForExit(): Promise<number | null> {
+    return this.exited;
+  }
+}

@@ -1,0 +1,33 @@
+import { io } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
+import { FrameCollector } from './frame-collector.ts';
+
+/** A Socket.IO client of namespace `/chat` (WebSocket transport only, no sticky sessions). */
+export class SioChatClient {
+  readonly collector = new FrameCollector('socket.io');
+
+  private constructor(readonly socket: Socket) {
+    socket.onAny((_event: string, payload: unknown) => this.collector.add(payload));
+  }
+
+  static connect(baseUrl: string, auth: Record<string, string | number>): Promise<SioChatClient> {
+    const socket = io(`${baseUrl}/chat`, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+    const client = new SioChatClient(socket);
+    return new Promise((resolve, reject) => {
+      socket.once('connect', () => resolve(client));
+      socket.once('connect_error', (err: Error & { data?: unknown }) => {
+        socket.close();
+        reject(Object.assign(new Error(err.message), { data: err.data }));
+      });
+    });
+  }
+
+  emit(event: string, payload?: unknown): void {
+    if (payload === undefined) this.socket.emit(event);
+    else this.socket.emit(event, payload);
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}

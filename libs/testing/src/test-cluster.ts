@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './free-port.ts';
+import { ManagedProcess } from './managed-process.ts';
+
+export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface ClusterOptions {
+  apis?: number;
+  workers?: number;
+  /** Environment for every process (e.g. LLM_PROVIDER, SYNTHETIC_TOKENS). */
+  env?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+}
+
+/**
+ * API nodes and worker processes on real Redis, isolated by a unique key prefix and
+ * data directory; `stop` kills them and deletes the prefix's keys (never FLUSHALL).
+ */
+export class TestCluster {
+  readonly apis: ManagedProcess[] = [];
+  readonly workers: ManagedProcess[] = [];
+  readonly apiUrls: string[] = [];
+  readonly prefix = `rstest-${randomUUID().slice(0, 8)}`;
+  readonly dataDir = mkdtempSync(join(tmpdir(), 'ragstream-test-'));
+  private workerCount = 0;
+
+  private constructor(private readonly options: ClusterOptions) {}
+
+  static async start(options: ClusterOptions = {}): Promise<TestCluster> {
+    const cluster = new TestCluster(options);
+    try {
+      await Promise.all([
+        ...Array.from({ length: options.apis ?? 1 }, () => cluster.addApi()),
+        ...Array.from({ length: options.workers ?? 1 }, () => cluster.addWorker()),
+      ]);
+    } catch (err) {
+      await cluster.stop();
+      throw err;
+    }
+    return cluster;
+  }
+
+  get baseEnv(): Record<string, string> {
+    return {
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: this.prefix,
+      DATA_DIR: this.dataDir,
+      LOG_LEVEL: 'info',
+      ...this.options.env,
+    };
+  }
+
+  async addApi(): Promise<ManagedProcess> {
+    const port = await freePort();
+    const api = new ManagedProcess(`api-${this.apis.length}`, 'apps/api/src/main.ts', {
+      ...this.baseEnv,
+      PORT: String(port),
+      NODE_ID: `node-${this.apis.length}-${port}`,
+    });
+    this.apis.push(api);
+    this.apiUrls.push(`http://127.0.0.1:${port}`);
+    await api.waitForOutput(/api node listening/);
+    return api;
+  }
+
+  async addWorker(env: Record<string, string> = {}): Promise<ManagedProcess> {
+    const worker = new ManagedProcess(`worker-${this.workerCount++}`, 'apps/worker/src/main.ts', {
+      ...this.baseEnv,
+      ...this.options.workerEnv,
+      ...env,
+    });
+    this.workers.push(worker);
+    await worker.waitForOutput(/worker ready/);
+    return worker;
+  }
+
+  api(index = 0): string {
+    const url = this.apiUrls[index];
+    if (url === undefined) throw new Error(`no API node ${index}`);
+    return url;
+  }
+
+  logs(): string {
+    return [...this.apis, ...this.workers].map((p) => `----- ${p.name} (pid ${p.pid}) -----\n${p.logs}`).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.apis, ...this.workers].map((p) => p.stop()));
+    await deleteKeysWithPrefix(this.prefix);
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Deletes one test's keys only: a shared Redis is never flushed. */
+export async function deleteKeysWithPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  await redis.connect();
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
