@@ -1,0 +1,62 @@
+// Makes sure a Redis answers at REDIS_URL: starts a local redis-server when none does,
+// installing it through apt-get first where that works without a prompt (as root).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+
+const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
+function ping(host, port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString().startsWith('+PONG')));
+  });
+}
+
+function has(command) {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+function fail(message) {
+  console.error(message);
+  process.exit(1);
+}
+
+export async function ensureRedis(url = process.env.REDIS_URL ?? DEFAULT_URL) {
+  const { hostname, port: portText } = new URL(url);
+  const port = Number(portText || 6379);
+  if (await ping(hostname, port)) return;
+  const local = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(hostname);
+  if (!local) fail(`No Redis answers at ${url}. Start it, or unset REDIS_URL to use a local one.`);
+
+  if (!has('redis-server')) {
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (!root || !has('apt-get')) {
+      fail(
+        'No Redis answers at ' + url + ' and redis-server is not installed.\n' +
+          'Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis),\n' +
+          'or run one with Docker: docker compose up -d redis. Then run npm start again.',
+      );
+    }
+    console.error('Installing redis-server with apt-get...');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
+    if (install.status !== 0) fail('apt-get could not install redis-server; install Redis 7 yourself and run npm start again.');
+  }
+  console.error(`Starting redis-server on port ${port} (no persistence)...`);
+  execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes']);
+  for (let i = 0; i < 50; i += 1) {
+    if (await ping(hostname, port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  fail(`redis-server was started but does not answer on port ${port}.`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await ensureRedis();
