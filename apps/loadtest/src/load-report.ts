@@ -1,0 +1,63 @@
+import type { LoadResult } from './run-load.ts';
+import { ms, textTable } from './text-table.ts';
+
+/** The human-readable report of one load-test run. */
+export function formatLoadReport(r: LoadResult): string {
+  const c = r.config;
+  const lines: string[] = [];
+  const target =
+    r.mode === 'local' && c.local
+      ? `local cluster (${c.local.apis} API nodes, ${c.local.workers} workers, WORKER_CONCURRENCY=${c.local.workerConcurrency}, ` +
+        `synthetic ${c.local.tokens} tokens at ${c.local.tokensPerSecond} tok/s, FRAME_FLUSH_MS=${c.local.flushMs}, prefix ${c.redisPrefix ?? '?'})`
+      : `deployment ${c.urls.join(', ')}`;
+  lines.push(`RagStream load test against ${target}`);
+  lines.push(
+    `  ${c.chats} chats x up to ${c.messagesPerChat} messages over ${c.transport}, sending for ${c.durationS} s (+${c.graceS} s grace), ` +
+      `stop ratio ${c.stopRatio} (within ${c.stopDelayMs} ms of the first partial), think ${c.thinkMs} ms, seed ${c.seed}`,
+  );
+  const a = r.answers;
+  lines.push('');
+  lines.push(
+    textTable([
+      ['sent', 'completed', 'stopped', 'failed', 'no terminal', 'stops sent', 'stop too late', 'frames', 'frames/s', 'wall s'],
+      [a.sent, a.completed, a.stopped, a.failed, a.noTerminal, a.stopRequested, a.stopTooLate, r.frames, r.framesPerSecond.toFixed(0), (r.wallMs / 1000).toFixed(1)].map(String),
+    ]),
+  );
+  lines.push('');
+  lines.push(
+    textTable([
+      ['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'mean ms', 'max ms'],
+      ...[
+        ['time to first token (upload -> first partial)', r.ttftMs] as const,
+        ['whole answer (upload -> terminal)', r.answerMs] as const,
+        ['stop (stop sent -> terminal stopped)', r.stopLatencyMs] as const,
+      ].map(([label, s]) => [label, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.mean), ms(s.max)]),
+    ]),
+  );
+  lines.push('');
+  lines.push(
+    `  protocol violations ${r.violations.count}; stored text/status mismatches ${r.stored.mismatches} of ${r.stored.checked} checked; ` +
+      `${r.fullTextMismatches === null ? '' : `full-text mismatches ${r.fullTextMismatches}; `}errors ${r.errors.count}`,
+  );
+  for (const [label, examples] of [
+    ['violations', r.violations.examples],
+    ['stored mismatches', r.stored.examples],
+    ['errors', r.errors.examples],
+  ] as const) {
+    if (examples.length === 0) continue;
+    lines.push(`  ${label} (first ${examples.length}):`);
+    for (const example of examples) lines.push(`    - ${example}`);
+  }
+  lines.push('');
+  const reasons = [
+    [a.noTerminal, 'answers without a terminal frame'],
+    [a.failed, 'failed answers'],
+    [r.violations.count, 'protocol violations'],
+    [r.stored.mismatches, 'stored mismatches'],
+    [r.fullTextMismatches ?? 0, 'full-text mismatches'],
+    [r.errors.count, 'errors'],
+  ] as const;
+  const failed = reasons.filter(([count]) => count > 0).map(([count, what]) => `${count} ${what}`);
+  lines.push(r.ok ? 'OK' : `FAILED: ${failed.join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,218 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { syntheticAnswer } from '@ragstream/rag';
+import { HttpClient, TestCluster } from '@ragstream/testing';
+import { ChatSession } from './chat-session.ts';
+import { limiter, mapLimit, seededRandom } from './deferred.ts';
+import type { LoadOptions } from './load-config.ts';
+import type { Summary } from './percentiles.ts';
+import { round, summarize } from './percentiles.ts';
+import { syntheticWorkerEnv } from './phase-workers.ts';
+import { Problems, errorText } from './problems.ts';
+import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
+import { checkStoredAnswers, classifyAnswers } from './load-summary.ts';
+
+export interface LoadResult {
+  kind: 'ragstream-loadtest';
+  startedAt: string;
+  mode: 'local' | 'deployment';
+  config: LoadOptions & { redisPrefix: string | undefined };
+  /** First message sent -> last terminal frame received. */
+  wallMs: number;
+  answers: AnswerCounts;
+  ttftMs: Summary;
+  answerMs: Summary;
+  /** Stop sent -> terminal 'stopped' frame received. */
+  stopLatencyMs: Summary;
+  frames: number;
+  framesPerSecond: number;
+  errors: { count: number; examples: string[] };
+  /** Seq gaps, duplicates, reordering, frames after the terminal, terminal text != deltas, invalid frames. */
+  violations: { count: number; examples: string[] };
+  /** Stored answer (GET /chat/:id/messages) vs the text and status the client received. */
+  stored: { checked: number; mismatches: number; examples: string[] };
+  /** Local mode only: completed answers whose text is not syntheticAnswer(tokens). */
+  fullTextMismatches: number | null;
+  ok: boolean;
+}
+
+export interface LoadHooks {
+  log?: (line: string) => void;
+  /** Aborting ends the run early (answers in flight are abandoned); the report still comes. */
+  signal?: AbortSignal;
+  onCluster?: (cluster: TestCluster) => void;
+}
+
+/** Runs the load: against `options.urls`, or a cluster it starts and stops itself. */
+export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Promise<LoadResult> {
+  const log = hooks.log ?? (() => undefined);
+  if (!options.local) {
+    await preflight(options.urls);
+    return drive(options, options.urls, undefined, hooks);
+  }
+  const local = options.local;
+  log(`starting a local cluster: ${local.apis} API nodes, ${local.workers} workers...`);
+  const cluster = await TestCluster.start({
+    apis: local.apis,
+    workers: local.workers,
+    env: { LLM_PROVIDER: 'synthetic' },
+    workerEnv: syntheticWorkerEnv({
+      tokens: local.tokens,
+      tokensPerSecond: local.tokensPerSecond,
+      concurrency: local.workerConcurrency,
+      flushMs: local.flushMs,
+    }),
+  });
+  hooks.onCluster?.(cluster);
+  try {
+    log(`cluster up: ${cluster.apiUrls.join(', ')} (prefix ${cluster.prefix})`);
+    return await drive(options, cluster.apiUrls, cluster.prefix, hooks);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function preflight(urls: readonly string[]): Promise<void> {
+  await Promise.all(
+    urls.map(async (url) => {
+      try {
+        const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) });
+        if (!response.ok) throw new Error(`GET /healthz answered ${response.status}`);
+      } catch (err) {
+        throw new Error(`API node ${url} is not reachable (${errorText(err)}); is the deployment running?`);
+      }
+    }),
+  );
+}
+
+async function drive(options: LoadOptions, urls: readonly string[], redisPrefix: string | undefined, hooks: LoadHooks): Promise<LoadResult> {
+  const log = hooks.log ?? (() => undefined);
+  const startedAt = new Date().toISOString();
+  const random = seededRandom(options.seed);
+  const errors = new Problems(10);
+  const sessions: ChatSession[] = [];
+  const records: AnswerRecord[] = [];
+  let sent = 0;
+  let stopsSent = 0;
+
+  // One signal ends every wait: the hard deadline, or the caller's abort (Ctrl-C).
+  const end = new AbortController();
+  const onOuterAbort = (): void => end.abort(new Error('interrupted'));
+  hooks.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (hooks.signal?.aborted) onOuterAbort();
+  const start = performance.now();
+  const sendUntil = start + options.durationS * 1000;
+  const hardDeadline = setTimeout(() => end.abort(new Error('time is up (--duration + --grace)')), (options.durationS + options.graceS) * 1000);
+  const ended = new Promise<never>((_resolve, reject) => {
+    end.signal.addEventListener('abort', () => reject(end.signal.reason instanceof Error ? end.signal.reason : new Error('aborted')), { once: true });
+  });
+  ended.catch(() => undefined);
+  const race = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, ended]);
+  const progress = setInterval(() => {
+    const done = records.filter((r) => r.answer.terminal).length;
+    log(`${((performance.now() - start) / 1000).toFixed(0)} s: ${sent} sent, ${done} ended, ${sent - done} in flight`);
+  }, 5_000);
+  progress.unref();
+
+  const setup = limiter(32);
+  const driveChat = async (index: number): Promise<void> => {
+    const url = urls[index % urls.length] ?? '';
+    const other = urls[(index + 1) % urls.length] ?? url;
+    const userId = `loadtest-${index}`;
+    try {
+      const session = await setup(async () => {
+        const chatId = await race(new HttpClient(url).createChat(userId));
+        return race(ChatSession.open(options.transport, url, chatId, options.timeoutMs));
+      });
+      sessions.push(session);
+      for (let k = 0; k < options.messagesPerChat; k += 1) {
+        if (end.signal.aborted || performance.now() >= sendUntil) break;
+        const stopPlanned = random() < options.stopRatio;
+        const stopDelay = random() * options.stopDelayMs;
+        sent += 1;
+        const answer = await race(session.ask(`Load test message ${k + 1} of chat ${index + 1}.`, userId, options.timeoutMs));
+        const record: AnswerRecord = { answer, session };
+        records.push(record);
+        if (stopPlanned) {
+          await race(answer.waitFirstPartial(options.timeoutMs)).catch((err: unknown) => {
+            if (!answer.terminal) throw err; // An answer that ended without a partial needs no stop.
+          });
+          if (stopDelay > 0) await sleep(stopDelay, undefined, { signal: end.signal });
+          if (!answer.terminal) {
+            stopsSent += 1;
+            if (stopsSent % 2 === 1) {
+              record.stopSentAt = session.stop();
+            } else {
+              record.stopSentAt = performance.now();
+              const { status, body } = await race(new HttpClient(other).post(`/chat/${session.chatId}/stop`));
+              if (status !== 200) errors.add(`POST /chat/${session.chatId}/stop on ${other}: ${status} ${JSON.stringify(body)}`);
+            }
+          }
+        }
+        await race(answer.waitTerminal(2 ** 31 - 1));
+        if (options.thinkMs > 0) await sleep(options.thinkMs, undefined, { signal: end.signal });
+      }
+    } catch (err) {
+      if (!end.signal.aborted) errors.add(`chat ${index + 1}: ${errorText(err)}`);
+    }
+  };
+
+  try {
+    await Promise.all(Array.from({ length: options.chats }, (_, i) => driveChat(i)));
+  } finally {
+    clearTimeout(hardDeadline);
+    clearInterval(progress);
+    hooks.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  const runEnd = performance.now();
+  if (end.signal.aborted) log(`ended early: ${errorText(end.signal.reason)}`);
+  await Promise.all(sessions.map((session) => session.close()));
+  // Answers still running are stopped, best effort, so that the run leaves no work behind.
+  const unfinished = [...new Set(records.filter((r) => !r.answer.terminal).map((r) => r.session))];
+  if (unfinished.length > 0) {
+    log(`stopping ${unfinished.length} unfinished answers`);
+    await mapLimit(unfinished, 8, (session) =>
+      fetch(`${session.baseUrl}/chat/${session.chatId}/stop`, { method: 'POST', signal: AbortSignal.timeout(5_000) }).catch(() => undefined),
+    );
+  }
+
+  const expected = options.local ? syntheticAnswer(options.local.tokens) : undefined;
+  const tally = classifyAnswers(records, expected, errors);
+  tally.counts.sent = sent;
+  for (const session of sessions) {
+    for (const frame of session.errors) errors.add(`error frame on chat ${session.chatId}: ${frame.code}: ${frame.message}`);
+    if (session.lost) errors.add(`chat ${session.chatId}: ${session.lost}`);
+  }
+  const violations = new Problems(10);
+  for (const session of sessions) violations.addAll(session.allViolations());
+  const stored = await checkStoredAnswers(sessions, records, errors);
+
+  const frames = sessions.reduce((total, session) => total + session.frames, 0);
+  // Until the last terminal frame, or the end of the run if some answer never ended.
+  const { counts, firstSent, lastTerminal, fullTextMismatches } = tally;
+  const wallMs = Number.isFinite(firstSent) ? Math.max(0, (counts.noTerminal > 0 ? runEnd : lastTerminal) - firstSent) : 0;
+  const ok =
+    errors.count === 0 &&
+    violations.count === 0 &&
+    stored.problems.count === 0 &&
+    counts.noTerminal === 0 &&
+    counts.failed === 0 &&
+    fullTextMismatches === 0;
+  return {
+    kind: 'ragstream-loadtest',
+    startedAt,
+    mode: options.local ? 'local' : 'deployment',
+    config: { ...options, urls: [...urls], redisPrefix },
+    wallMs: round(wallMs),
+    answers: counts,
+    ttftMs: summarize(tally.ttft),
+    answerMs: summarize(tally.durations),
+    stopLatencyMs: summarize(tally.stopLatency),
+    frames,
+    framesPerSecond: wallMs > 0 ? round(frames / (wallMs / 1000), 1) : 0,
+    errors: { count: errors.count, examples: errors.examples },
+    violations: { count: violations.count, examples: violations.examples },
+    stored: { checked: stored.checked, mismatches: stored.problems.count, examples: stored.problems.examples },
+    fullTextMismatches: expected === undefined ? null : fullTextMismatches,
+    ok,
+  };
+}

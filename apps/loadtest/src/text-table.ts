@@ -1,0 +1,16 @@
+/** Left-aligned first column, right-aligned others, two spaces apart. */
+export function textTable(rows: readonly (readonly string[])[], indent = '  '): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows
+    .map((row) => indent + row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd())
+    .join('\n');
+}
+
+/** Milliseconds with two decimals below 10, one below 1000, none above. */
+export function ms(value: number): string {
+  if (!Number.isFinite(value)) return '-';
+  if (Math.abs(value) < 10) return value.toFixed(2);
+  if (Math.abs(value) < 1000) return value.toFixed(1);
+  return value.toFixed(0);
+}
