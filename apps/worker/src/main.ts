@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const fifo = new ChatFifo(redis, keys);
   const queue = new GenerationQueue(redis, keys, fifo);
   const finalizer = new GenerationFinalizer(store, log, fifo, queue);
-  const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, fifo, queue, finalizer);
+  const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, queue, finalizer);
   const responder = createResponder({
     provider: config.LLM_PROVIDER,
     syntheticTokens: config.SYNTHETIC_TOKENS,

@@ -11,7 +11,11 @@ export class RedisKeys {
   }
   /** Hash: chatId, attempt, seq, attemptStartSeq, startedAt, done, cancel. */
   generationMeta(generationId: string): string {
-    return `${this.prefix}:gen:${generationId}:meta`;
+    return `${this.generationPrefix}${generationId}:meta`;
+  }
+  /** What precedes a generation id in its keys (for Lua scripts that derive them). */
+  get generationPrefix(): string {
+    return `${this.prefix}:gen:`;
   }
   /** List of serialized frames; index = seq - 1. */
   generationLog(generationId: string): string {

@@ -1,35 +1,50 @@
 import type { RedisKeys } from '@ragstream/protocol';
 import type { Redis } from 'ioredis';
-import type { ChatFifo } from './chat-fifo.ts';
 import type { GenerationFinalizer } from './generation-finalizer.ts';
 import type { GenerationQueue } from './generation-queue.ts';
 
+/*
+ * Marks every unfinished generation of a chat cancelled and tells the workers, in
+ * one script: the flag is set before the message goes out, so a worker that picks a
+ * job up after the message still sees the flag.
+ */
+const CANCEL_CHAT = `
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do
+  local meta = ARGV[1] .. id .. ':meta'
+  redis.call('HSET', meta, 'cancel', '1')
+  redis.call('EXPIRE', meta, ARGV[3])
+  redis.call('PUBLISH', ARGV[2], id)
+end
+return ids
+`;
+
+interface StopperCommands {
+  rsCancelChat(fifo: string, generationPrefix: string, channel: string, ttlSeconds: number): Promise<string[]>;
+}
+
 /**
- * Stop for a chat, from any process: marks every unfinished generation cancelled
- * and tells all workers in one round trip (the one running the active job aborts
- * it and stores the partial answer); jobs still waiting are removed and finalised here.
+ * Stop for a chat, from any process, in one round trip before the worker hears of
+ * it (the one running the active job aborts it and stores the partial answer); jobs
+ * still waiting are removed and finalised here.
  */
 export class ChatStopper {
+  private readonly redis: Redis & StopperCommands;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: RedisKeys,
     private readonly ttlSeconds: number,
-    private readonly fifo: ChatFifo,
     private readonly queue: GenerationQueue,
     private readonly finalizer: GenerationFinalizer,
-  ) {}
+  ) {
+    redis.defineCommand('rsCancelChat', { numberOfKeys: 1, lua: CANCEL_CHAT });
+    this.redis = redis as Redis & StopperCommands;
+  }
 
   /** Returns the ids of the generations it cancelled. */
   async stop(chatId: string): Promise<string[]> {
-    const ids = await this.fifo.list(chatId);
-    if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) {
-      pipeline.hset(this.keys.generationMeta(id), 'cancel', '1');
-      pipeline.expire(this.keys.generationMeta(id), this.ttlSeconds);
-      pipeline.publish(this.keys.cancelChannel, id);
-    }
-    await pipeline.exec();
+    const ids = await this.redis.rsCancelChat(this.keys.chatFifo(chatId), this.keys.generationPrefix, this.keys.cancelChannel, this.ttlSeconds);
     await Promise.all(ids.map((id) => this.settle(chatId, id)));
     return ids;
   }

@@ -31,3 +31,18 @@ export class SioChatClient {
     this.socket.close();
   }
 }
+
+/**
+ * Opens a Socket.IO connection to namespace `/chat` and closes its transport as soon as
+ * the CONNECT packet is sent, while the server is still running its handshake middleware.
+ */
+export function sioHangUpDuringHandshake(baseUrl: string, auth: Record<string, string | number>): Promise<void> {
+  const socket = io(`${baseUrl}/chat`, { transports: ['websocket'], auth, reconnection: false, forceNew: true });
+  return new Promise((resolve) => {
+    socket.io.once('open', () => {
+      socket.io.engine.close();
+      socket.close();
+      resolve();
+    });
+  });
+}

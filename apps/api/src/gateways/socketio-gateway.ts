@@ -46,7 +46,11 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
     const data = socket.data as HandshakeData;
     data.connection = ChatConnection.open(deps, chatId, resume.data, (frame) => socket.emit(frame.mt, frame));
     data.connection.then(
-      () => next(),
+      (connection) => {
+        // A client gone meanwhile gets no 'connection' (so no 'disconnect') from Socket.IO: close the chat here.
+        if (socket.conn.readyState !== 'open') void connection.close();
+        next();
+      },
       (err: unknown) => next(withData(err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat'))),
     );
   });

@@ -36,6 +36,8 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
       early.push(data.toString());
     };
     ws.on('message', collect);
+    // At once: a frame over the limit can arrive before the chat is looked up, and an unhandled 'error' would crash the node.
+    ws.on('error', (err) => logger.warn('websocket error', { chatId, err }));
     const resume = resumeParamsSchema.safeParse({
       generationId: query.get('generationId') ?? undefined,
       lastSeq: query.get('lastSeq') ?? undefined,
@@ -57,7 +59,6 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
     for (const text of early) void connection.handleText(text);
     ws.on('message', (data: RawData) => void connection.handleText(data.toString()));
     ws.on('close', () => void connection.close());
-    ws.on('error', (err) => logger.warn('websocket error', { chatId, err }));
     if (ws.readyState !== ws.OPEN) await connection.close();
   }
 

@@ -29,6 +29,11 @@ export function chatRoutes({ store, service, maxMessageBytes }: ChatRoutesDeps):
   const requireChat = async (chatId: string): Promise<void> => {
     if (!(await store.getChat(chatId))) throw chatNotFound(chatId);
   };
+  /** An unknown chat reads as chat_not_found, as a malformed chat id does. */
+  const messageNotFound = async (chatId: string, messageId: string): Promise<ApiError> =>
+    (await store.getChat(chatId))
+      ? new ApiError('message_not_found', `message ${messageId} does not exist in chat ${chatId}`)
+      : chatNotFound(chatId);
 
   router.post('/chat', async (req, res) => {
     const body = parseBody(createChatBodySchema, req.body);
@@ -83,9 +88,10 @@ export function chatRoutes({ store, service, maxMessageBytes }: ChatRoutesDeps):
       res.status(created ? 201 : 200).json(value);
       return;
     }
+    // Checked before storing: a rejected request must not leave a message behind.
+    if (body.generate && body.userId === undefined) throw new ApiError('invalid_body', 'userId: required when generate is true');
     const stored = await service.storeUserMessage(chatId, { text: body.text, clientMessageId: body.clientMessageId });
-    if (body.generate) {
-      if (body.userId === undefined) throw new ApiError('invalid_body', 'userId: required when generate is true');
+    if (body.generate && body.userId !== undefined) {
       await service.requestAnswer(stored, { userId: body.userId, timezone: body.timezone, selectedLanguage: body.selectedLanguage });
     }
     res.status(stored.created ? 201 : 200).json({
@@ -113,16 +119,14 @@ export function chatRoutes({ store, service, maxMessageBytes }: ChatRoutesDeps):
     const body = parseBody(updateMessageBodySchema, req.body);
     checkSize(body.text);
     const message = await store.updateMessage(chatId, messageId, body);
-    if (!message) throw new ApiError('message_not_found', `message ${messageId} does not exist in chat ${chatId}`);
+    if (!message) throw await messageNotFound(chatId, messageId);
     res.json(message);
   });
 
   router.delete('/chat/:chatId/messages/:messageId', async (req, res) => {
     const chatId = chatIdParam(req.params.chatId);
     const messageId = messageIdParam(req.params.messageId);
-    if (!(await store.deleteMessage(chatId, messageId))) {
-      throw new ApiError('message_not_found', `message ${messageId} does not exist in chat ${chatId}`);
-    }
+    if (!(await store.deleteMessage(chatId, messageId))) throw await messageNotFound(chatId, messageId);
     res.status(204).end();
   });
 
