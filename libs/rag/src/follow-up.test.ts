@@ -1,18 +1,18 @@
 import { describe, it, expect } from 'vitest';
 import { isFollowUp, rewriteFollowUp, salientWords } from './follow-up.ts';
-import type { ChatTurn } from './follow-up.ts';
+import type { HistoryTurn } from './follow-up.ts';
 
-const proPlan: ChatTurn[] = [
+const proPlan: HistoryTurn[] = [
   { role: 'user', text: 'Tell me about the Pro plan' },
   { role: 'bot', text: 'The Pro plan includes unlimited projects, priority support and SSO for 20 dollars a month.' },
 ];
 
-const proPlanHindi: ChatTurn[] = [
+const proPlanHindi: HistoryTurn[] = [
   { role: 'user', text: 'मुझे प्रो प्लान के बारे में बताओ' },
   { role: 'bot', text: 'प्रो प्लान में असीमित प्रोजेक्ट और प्राथमिकता सहायता शामिल है।' },
 ];
 
-const proPlanRomanised: ChatTurn[] = [
+const proPlanRomanised: HistoryTurn[] = [
   { role: 'user', text: 'mujhe Pro plan ke baare mein batao' },
   { role: 'bot', text: 'प्रो प्लान में असीमित प्रोजेक्ट शामिल हैं।' },
 ];
@@ -50,17 +50,17 @@ describe('rewriteFollowUp', () => {
 
   it('cannot rewrite without an earlier user question', () => {
     expect(rewriteFollowUp('and its price?', [], 'en')).toEqual({ query: 'and its price?', rewritten: false });
-    const botOnly: ChatTurn[] = [{ role: 'bot', text: 'Hello! How can I help you today?' }];
+    const botOnly: HistoryTurn[] = [{ role: 'bot', text: 'Hello! How can I help you today?' }];
     expect(rewriteFollowUp('and its price?', botOnly, 'en').rewritten).toBe(false);
   });
 
   it('ignores the question itself when history already ends with it', () => {
-    const history: ChatTurn[] = [...proPlan, { role: 'user', text: 'and its price?' }];
+    const history: HistoryTurn[] = [...proPlan, { role: 'user', text: 'and its price?' }];
     expect(rewriteFollowUp('and its price?', history, 'en').query).toBe('and its price? Pro plan');
   });
 
   it('looks past earlier follow-ups and greetings to the subject', () => {
-    const history: ChatTurn[] = [
+    const history: HistoryTurn[] = [
       { role: 'user', text: 'hi' },
       { role: 'bot', text: 'Hello! How can I help you today?' },
       ...proPlan,
@@ -73,7 +73,7 @@ describe('rewriteFollowUp', () => {
   });
 
   it('uses the most recent subject', () => {
-    const history: ChatTurn[] = [...proPlan, { role: 'user', text: 'Tell me about the Enterprise plan' }];
+    const history: HistoryTurn[] = [...proPlan, { role: 'user', text: 'Tell me about the Enterprise plan' }];
     expect(rewriteFollowUp('and its price?', history, 'en').query).toBe('and its price? Enterprise plan');
   });
 
@@ -82,7 +82,7 @@ describe('rewriteFollowUp', () => {
   });
 
   it('appends at most six context words', () => {
-    const history: ChatTurn[] = [
+    const history: HistoryTurn[] = [
       { role: 'user', text: 'Compare warranty coverage, battery life, camera quality, display brightness, storage and weight' },
     ];
     const { query } = rewriteFollowUp('and the price?', history, 'en');

@@ -4,7 +4,7 @@ import type { SupportedLanguage } from './language.ts';
 import { AMBIGUOUS_ROMANISED_HINDI, ROMANISED_HINDI } from './romanised-hindi.ts';
 import { isStopword, normalizeText, tokenize } from './tokenizer.ts';
 
-export interface ChatTurn {
+export interface HistoryTurn {
   role: 'user' | 'bot';
   text: string;
 }
@@ -75,7 +75,7 @@ const REQUEST_WORDS: ReadonlySet<string> = new Set(
  */
 export function rewriteFollowUp(
   question: string,
-  history: readonly ChatTurn[],
+  history: readonly HistoryTurn[],
   language: SupportedLanguage,
 ): FollowUpRewrite {
   const unchanged = { query: question, rewritten: false };

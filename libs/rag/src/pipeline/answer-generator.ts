@@ -1,0 +1,34 @@
+import type { SupportedLanguage } from '../language.ts';
+import type { HistoryTurn, OrganisationProfile, RetrievedPassage } from './ports.ts';
+
+export interface GroundedAnswer {
+  /** The answer, streamed. */
+  text: AsyncIterable<string>;
+  /** The passages the answer cites, best first. */
+  cited: RetrievedPassage[];
+}
+
+export interface GenerationInput {
+  question: string;
+  language: SupportedLanguage;
+  organisation: OrganisationProfile | null;
+  history: HistoryTurn[];
+  signal: AbortSignal;
+}
+
+/**
+ * The part of answering that differs with and without a language model: how a
+ * follow-up becomes a standalone query, which extra queries retrieval runs, and
+ * how an answer is produced from passages (or without them).
+ */
+export interface AnswerGenerator {
+  readonly name: string;
+  standaloneQuery(input: GenerationInput): Promise<string>;
+  /** Queries in the other languages the documents may be written in (empty offline). */
+  translatedQueries(query: string, input: GenerationInput): Promise<string[]>;
+  grounded(passages: RetrievedPassage[], input: GenerationInput): GroundedAnswer;
+  /** Nothing relevant was found. */
+  ungrounded(input: GenerationInput): AsyncIterable<string>;
+  /** Whether `ungrounded` answers the question (a general model answer) rather than declining. */
+  readonly answersWithoutDocuments: boolean;
+}
