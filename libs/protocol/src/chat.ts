@@ -8,18 +8,20 @@ export const botStatusSchema = z.enum(BOT_STATUSES);
 export type MessageRole = z.infer<typeof roleSchema>;
 export type BotStatus = z.infer<typeof botStatusSchema>;
 
-/** A cited passage; empty until retrieval lands. */
+/** A cited passage of one of the organisation's documents. */
 export const sourceSchema = z.object({
   documentId: z.string(),
   chunkId: z.string(),
   title: z.string().optional(),
   score: z.number(),
+  excerpt: z.string().optional(),
 });
 export type Source = z.infer<typeof sourceSchema>;
 
 export const chatSchema = z.object({
   id: z.string(),
   userId: z.string(),
+  organisationId: z.string(),
   title: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -50,6 +50,19 @@ export const typingIndicatorFrameSchema = z.object({
 });
 export type TypingIndicatorFrame = z.infer<typeof typingIndicatorFrameSchema>;
 
+export const ANSWER_STAGES = ['language', 'searching', 'generating'] as const;
+export const answerStageSchema = z.enum(ANSWER_STAGES);
+export type AnswerStage = z.infer<typeof answerStageSchema>;
+
+/** Progress of the answer pipeline, so that clients can show what it is doing. */
+export const botStatusFrameSchema = z.object({
+  mt: z.literal('chat_message_bot_status'),
+  ...generationFields,
+  stage: answerStageSchema,
+  language: z.string().optional(),
+});
+export type BotStatusFrame = z.infer<typeof botStatusFrameSchema>;
+
 export const botPartialFrameSchema = z.object({
   mt: z.literal('chat_message_bot_partial'),
   ...generationFields,
@@ -64,6 +77,9 @@ export const botCompleteFrameSchema = z.object({
   messageId: z.string(),
   text: z.string(),
   sources: z.array(sourceSchema),
+  /** false when the answer does not rest on the organisation's documents (general model answer, auto-reply). */
+  grounded: z.boolean().optional(),
+  language: z.string().optional(),
   error: z.string().optional(),
 });
 export type BotCompleteFrame = z.infer<typeof botCompleteFrameSchema>;
@@ -78,6 +94,7 @@ export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 
 export const generationFrameSchema = z.discriminatedUnion('mt', [
   typingIndicatorFrameSchema,
+  botStatusFrameSchema,
   botPartialFrameSchema,
   botCompleteFrameSchema,
 ]);
@@ -86,6 +103,7 @@ export type GenerationFrame = z.infer<typeof generationFrameSchema>;
 export const serverFrameSchema = z.discriminatedUnion('mt', [
   messageUploadConfirmFrameSchema,
   typingIndicatorFrameSchema,
+  botStatusFrameSchema,
   botPartialFrameSchema,
   botCompleteFrameSchema,
   errorFrameSchema,

@@ -3,6 +3,7 @@ export * from './error-codes.ts';
 export * from './frames.ts';
 export * from './ids.ts';
 export * from './jobs.ts';
+export * from './knowledge.ts';
 export * from './limits.ts';
 export * from './redis-keys.ts';
 export * from './rest.ts';

@@ -6,6 +6,7 @@ export const GENERATE_JOB_NAME = 'generate-answer';
 
 export const generateJobSchema = z.object({
   chatId: z.string(),
+  organisationId: z.string(),
   userId: z.string(),
   userMessageId: z.string(),
   generationId: z.string(),
@@ -19,4 +20,28 @@ export type GenerateJobData = z.infer<typeof generateJobSchema>;
 /** One generation per user message: the job id (and generation id) is derived from it, so a resend cannot start a second answer. */
 export function generationIdFor(userMessageId: string): string {
   return `gen-${userMessageId}`;
+}
+
+export const INGEST_QUEUE = 'ingest';
+export const INGEST_JOB_NAME = 'ingest-document';
+export const DELETE_DOCUMENT_JOB_NAME = 'delete-document';
+
+/** Parse, chunk, detect language, embed and index one revision of a document. */
+export const ingestJobSchema = z.object({
+  organisationId: z.string(),
+  documentId: z.string(),
+  revision: z.number().int().positive(),
+});
+export type IngestJobData = z.infer<typeof ingestJobSchema>;
+
+/** Removes a deleted document's vectors and rebuilds its organisation's keyword index. */
+export const deleteDocumentJobSchema = z.object({
+  organisationId: z.string(),
+  documentId: z.string(),
+});
+export type DeleteDocumentJobData = z.infer<typeof deleteDocumentJobSchema>;
+
+/** One ingestion job per document revision: a re-upload supersedes, a repeat is ignored. */
+export function ingestJobIdFor(documentId: string, revision: number): string {
+  return `ingest-${documentId}-${revision}`;
 }

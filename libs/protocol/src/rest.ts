@@ -5,6 +5,8 @@ import { DEFAULT_PAGE_LIMIT, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_PAGE_LIMIT } from
 export const createChatBodySchema = z.object({
   userId: z.string().min(1).max(200),
   title: z.string().max(500).optional(),
+  /** Unset: the default organisation. */
+  organisationId: z.string().optional(),
 });
 export type CreateChatBody = z.infer<typeof createChatBodySchema>;
 

@@ -8,6 +8,8 @@ export interface PageRequest {
 export interface NewChat {
   userId: string;
   title: string;
+  /** Defaults to DEFAULT_ORGANISATION_ID; a malformed id is refused (TypeError). Existence is not checked. */
+  organisationId?: string | undefined;
 }
 
 export interface NewMessage {

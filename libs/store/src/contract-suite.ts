@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isObjectId } from '@ragstream/protocol';
 import type { Chat, ChatMessage, Source } from '@ragstream/protocol';
 import { InvalidCursorError } from './chat-store.ts';
 import type { BotMessageInput, ChatStore, PageRequest } from './chat-store.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 
 /** Well-formed, but its timestamp (1970) is older than any id a store issues. */
 const UNKNOWN_ID = '000000010000000000000001';
@@ -71,10 +73,32 @@ export function describeChatStoreContract(name: string, makeStore: () => Promise
         const userId = newUserId();
         const chat = await store.createChat({ userId, title: 'First' });
         expect(isObjectId(chat.id)).toBe(true);
-        expect(chat).toMatchObject({ userId, title: 'First' });
+        expect(chat).toMatchObject({ userId, title: 'First', organisationId: DEFAULT_ORGANISATION_ID });
+        expect(Object.keys(chat).sort()).toEqual(['createdAt', 'id', 'organisationId', 'title', 'updatedAt', 'userId']);
         expect(new Date(chat.createdAt).toISOString()).toBe(chat.createdAt);
         expect(chat.updatedAt).toBe(chat.createdAt);
         expect(await store.getChat(chat.id)).toStrictEqual(chat);
+      });
+
+      it('keeps the organisation a chat was created in, defaulting to the default organisation', async () => {
+        const userId = newUserId();
+        const organisationId = new ObjectId().toHexString();
+        const inOrganisation = await store.createChat({ userId, title: 'org', organisationId });
+        const explicitDefault = await store.createChat({ userId, title: 'undefined', organisationId: undefined });
+        expect(inOrganisation.organisationId).toBe(organisationId);
+        expect(explicitDefault.organisationId).toBe(DEFAULT_ORGANISATION_ID);
+        expect(await store.getChat(inOrganisation.id)).toStrictEqual(inOrganisation);
+
+        await sleep(5);
+        const renamed = await store.updateChat(inOrganisation.id, { title: 'renamed' });
+        expect(renamed).toMatchObject({ organisationId, title: 'renamed' });
+        expect((await store.listChatsByUser(userId, { limit: 10 })).items).toStrictEqual([renamed, explicitDefault]);
+      });
+
+      it('refuses to create a chat in a malformed organisation id', async () => {
+        for (const organisationId of MALFORMED_IDS) {
+          await expect(store.createChat({ userId: newUserId(), title: 'x', organisationId })).rejects.toThrow(TypeError);
+        }
       });
 
       it("lists a user's chats oldest first across pages, without duplicates or gaps", async () => {

@@ -1,6 +1,10 @@
 import { isObjectId } from '@ragstream/protocol';
 
-/** Writes refuse a malformed chat id (callers validate ids first); reads treat one as absent instead. */
+/** Writes refuse a malformed id (callers validate ids first); reads treat one as absent instead. */
+export function assertObjectId(name: string, value: string): void {
+  if (!isObjectId(value)) throw new TypeError(`${name} is not a 24-hex-digit id: ${JSON.stringify(value)}`);
+}
+
 export function assertChatId(chatId: string): void {
-  if (!isObjectId(chatId)) throw new TypeError(`chatId is not a 24-hex-digit id: ${JSON.stringify(chatId)}`);
+  assertObjectId('chatId', chatId);
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { ObjectId } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeChatStoreContract } from './contract-suite.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 import { MongoChatStore } from './mongo-chat-store.ts';
 
 const url = process.env.MONGODB_URL;
@@ -38,6 +40,30 @@ describe.skipIf(!url)('MongoChatStore against MONGODB_URL', () => {
     const store = new MongoChatStore({ url: url ?? '', dbName });
     await store.init();
     return store;
+  });
+
+  it('reads a chat stored before chats had an organisation as one of the default organisation', async () => {
+    const store = new MongoChatStore({ url: url ?? '', dbName });
+    const client = new MongoClient(url ?? '');
+    try {
+      await store.init();
+      const _id = new ObjectId();
+      const createdAt = new Date(1_000);
+      await client
+        .db(dbName)
+        .collection('chats')
+        .insertOne({ _id, userId: 'old-user', title: 'from before', createdAt, updatedAt: createdAt });
+      expect(await store.getChat(_id.toHexString())).toStrictEqual({
+        id: _id.toHexString(),
+        userId: 'old-user',
+        organisationId: DEFAULT_ORGANISATION_ID,
+        title: 'from before',
+        createdAt: createdAt.toISOString(),
+        updatedAt: createdAt.toISOString(),
+      });
+    } finally {
+      await Promise.all([store.close(), client.close()]);
+    }
   });
 
   afterAll(async () => {

@@ -4,8 +4,10 @@ import type { Collection, Filter } from 'mongodb';
 import { isObjectId } from '@ragstream/protocol';
 import type { BotStatus, Chat, ChatMessage, MessageRole, Page, Source } from '@ragstream/protocol';
 import type { BotMessageInput, ChatStore, NewChat, NewMessage, PageRequest, Stored } from './chat-store.ts';
-import { assertChatId } from './ids.ts';
-import { decodeCursor, toPage } from './pagination.ts';
+import { assertChatId, assertObjectId } from './ids.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
+import { DEFAULT_DB_NAME, DUPLICATE_KEY, afterCursor, dbNameFromUrl } from './mongo-queries.ts';
+import { toPage } from './pagination.ts';
 
 export interface MongoChatStoreOptions {
   url: string;
@@ -16,6 +18,8 @@ export interface MongoChatStoreOptions {
 interface ChatDoc {
   _id: ObjectId;
   userId: string;
+  /** Absent on chats stored before chats had an organisation: those belong to the default one. */
+  organisationId?: ObjectId;
   title: string;
   createdAt: Date;
   updatedAt: Date;
@@ -33,9 +37,6 @@ interface MessageDoc {
   createdAt: Date;
   updatedAt: Date;
 }
-
-const DEFAULT_DB_NAME = 'ragstream';
-const DUPLICATE_KEY = 11000;
 
 /** MongoDB adapter. Idempotent inserts rely on partial unique indexes, so they hold across processes. */
 export class MongoChatStore implements ChatStore {
@@ -85,8 +86,17 @@ export class MongoChatStore implements ChatStore {
   }
 
   async createChat(input: NewChat): Promise<Chat> {
+    const organisationId = input.organisationId ?? DEFAULT_ORGANISATION_ID;
+    assertObjectId('organisationId', organisationId);
     const now = new Date();
-    const doc: ChatDoc = { _id: new ObjectId(), userId: input.userId, title: input.title, createdAt: now, updatedAt: now };
+    const doc: ChatDoc = {
+      _id: new ObjectId(),
+      userId: input.userId,
+      organisationId: new ObjectId(organisationId),
+      title: input.title,
+      createdAt: now,
+      updatedAt: now,
+    };
     await this.#chats.insertOne(doc);
     return toChat(doc);
   }
@@ -228,12 +238,6 @@ export class MongoChatStore implements ChatStore {
   }
 }
 
-/** The database named in a `mongodb://` or `mongodb+srv://` URL's path, if any. */
-function dbNameFromUrl(url: string): string | undefined {
-  const path = /^mongodb(?:\+srv)?:\/\/[^/?]*\/([^?]*)/.exec(url)?.[1];
-  return path ? decodeURIComponent(path) : undefined;
-}
-
 /**
  * Equality plus the partial indexes' `$type: 'string'` filter: the query planner does not infer
  * the type from the equality, and without it would scan the collection instead of using the index.
@@ -242,22 +246,11 @@ function stringEquals(value: string) {
   return { $eq: value, $type: 'string' } as const;
 }
 
-/** The filter for items after the cursor's position in (createdAt, _id) order. */
-function afterCursor(cursor: string | undefined): Filter<{ createdAt: Date; _id: ObjectId }> {
-  if (cursor === undefined) return {};
-  const position = decodeCursor(cursor);
-  const createdAt = new Date(position.createdAt);
-  // The $gte bound lets the index scan start at the cursor; the $or then settles ties on _id.
-  return {
-    createdAt: { $gte: createdAt },
-    $or: [{ createdAt: { $gt: createdAt } }, { createdAt, _id: { $gt: new ObjectId(position.id) } }],
-  };
-}
-
 function toChat(doc: ChatDoc): Chat {
   return {
     id: doc._id.toHexString(),
     userId: doc.userId,
+    organisationId: doc.organisationId?.toHexString() ?? DEFAULT_ORGANISATION_ID,
     title: doc.title,
     createdAt: doc.createdAt.toISOString(),
     updatedAt: doc.updatedAt.toISOString(),

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { ObjectId } from 'bson';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeChatStoreContract } from './contract-suite.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 import { SqliteChatStore } from './sqlite-chat-store.ts';
 
 const run = promisify(execFile);
@@ -54,6 +55,44 @@ describe('SqliteChatStore shared by several connections', () => {
     const db = new Database(filename, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
+  });
+
+  it('adds the organisation column to a file made before chats had one', async () => {
+    const filename = join(dir, 'before-organisations.sqlite');
+    const old = new Database(filename);
+    // The chats table as it was before organisations.
+    old.exec(`
+      CREATE TABLE chats (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX chats_user_created ON chats (user_id, created_at, id);
+    `);
+    const oldId = new ObjectId().toHexString();
+    old.prepare('INSERT INTO chats VALUES (?, ?, ?, ?, ?)').run(oldId, 'old-user', 'from before', 1_000, 2_000);
+    old.close();
+
+    const [a, b] = await Promise.all([openStore(filename), openStore(filename)]);
+    try {
+      const before = await a.getChat(oldId);
+      expect(before).toStrictEqual({
+        id: oldId,
+        userId: 'old-user',
+        organisationId: DEFAULT_ORGANISATION_ID,
+        title: 'from before',
+        createdAt: new Date(1_000).toISOString(),
+        updatedAt: new Date(2_000).toISOString(),
+      });
+      const organisationId = new ObjectId().toHexString();
+      const after = await b.createChat({ userId: 'old-user', title: 'after', organisationId });
+      expect((await a.listChatsByUser('old-user', { limit: 10 })).items).toStrictEqual([before, after]);
+      await a.init();
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 
   it("lets two instances on one file see each other's writes and store one bot message per generation", async () => {

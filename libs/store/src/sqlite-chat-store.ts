@@ -5,7 +5,8 @@ import { ObjectId } from 'bson';
 import { isObjectId } from '@ragstream/protocol';
 import type { BotStatus, Chat, ChatMessage, MessageRole, Page, Source } from '@ragstream/protocol';
 import type { BotMessageInput, ChatStore, NewChat, NewMessage, PageRequest, Stored } from './chat-store.ts';
-import { assertChatId } from './ids.ts';
+import { assertChatId, assertObjectId } from './ids.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 import { decodeCursor, toPage } from './pagination.ts';
 import type { Position } from './pagination.ts';
 
@@ -16,6 +17,7 @@ export interface SqliteChatStoreOptions {
 interface ChatRow {
   id: string;
   user_id: string;
+  organisation_id: string;
   title: string;
   created_at: number;
   updated_at: number;
@@ -38,6 +40,7 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS chats (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL,
+    organisation_id TEXT NOT NULL DEFAULT '${DEFAULT_ORGANISATION_ID}',
     title TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
@@ -63,14 +66,22 @@ const SCHEMA = `
     ON chat_messages (generation_id) WHERE generation_id IS NOT NULL;
 `;
 
+/** Files made before chats had an organisation get the column; their chats belong to the default one. */
+function migrate(db: Database.Database): void {
+  const columns = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all('chats');
+  if (!columns.some((column) => column.name === 'organisation_id')) {
+    db.exec(`ALTER TABLE chats ADD COLUMN organisation_id TEXT NOT NULL DEFAULT '${DEFAULT_ORGANISATION_ID}'`);
+  }
+}
+
 /** Sorts before every real (createdAt, id), so the first page needs no separate query. */
 const START: Position = { createdAt: Number.MIN_SAFE_INTEGER, id: '' };
 
 function prepareStatements(db: Database.Database) {
   return {
     insertChat: db.prepare<[ChatRow]>(
-      `INSERT INTO chats (id, user_id, title, created_at, updated_at)
-       VALUES (@id, @user_id, @title, @created_at, @updated_at)`,
+      `INSERT INTO chats (id, user_id, organisation_id, title, created_at, updated_at)
+       VALUES (@id, @user_id, @organisation_id, @title, @created_at, @updated_at)`,
     ),
     getChat: db.prepare<[string], ChatRow>('SELECT * FROM chats WHERE id = ?'),
     listChats: db.prepare<[string, number, string, number], ChatRow>(
@@ -132,7 +143,12 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async init(): Promise<void> {
-    this.#db.transaction(() => this.#db.exec(SCHEMA)).immediate();
+    this.#db
+      .transaction(() => {
+        this.#db.exec(SCHEMA);
+        migrate(this.#db);
+      })
+      .immediate();
     this.#statements ??= prepareStatements(this.#db);
   }
 
@@ -145,10 +161,13 @@ export class SqliteChatStore implements ChatStore {
   }
 
   async createChat(input: NewChat): Promise<Chat> {
+    const organisationId = input.organisationId ?? DEFAULT_ORGANISATION_ID;
+    assertObjectId('organisationId', organisationId);
     const now = Date.now();
     const row: ChatRow = {
       id: new ObjectId().toHexString(),
       user_id: input.userId,
+      organisation_id: organisationId,
       title: input.title,
       created_at: now,
       updated_at: now,
@@ -282,6 +301,7 @@ function toChat(row: ChatRow): Chat {
   return {
     id: row.id,
     userId: row.user_id,
+    organisationId: row.organisation_id,
     title: row.title,
     createdAt: new Date(row.created_at).toISOString(),
     updatedAt: new Date(row.updated_at).toISOString(),

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+export const SUPPORTED_LANGUAGES = ['en', 'hi'] as const;
+export const supportedLanguageSchema = z.enum(SUPPORTED_LANGUAGES);
+
+export const DOCUMENT_FORMATS = ['text', 'markdown', 'html'] as const;
+export const documentFormatSchema = z.enum(DOCUMENT_FORMATS);
+
+/** Largest document accepted for upload, in UTF-8 bytes. */
+export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;
+
+export const organisationBodySchema = z.object({
+  name: z.string().min(1).max(200),
+  industry: z.string().max(200).optional(),
+  description: z.string().max(4000).optional(),
+  tone: z.string().max(500).optional(),
+  defaultLanguage: supportedLanguageSchema.optional(),
+});
+export type OrganisationBody = z.infer<typeof organisationBodySchema>;
+
+export const organisationPatchSchema = organisationBodySchema.partial();
+export type OrganisationPatch = z.infer<typeof organisationPatchSchema>;
+
+export const documentUploadBodySchema = z.object({
+  title: z.string().min(1).max(500),
+  format: documentFormatSchema.default('text'),
+  content: z.string().min(1, 'content must not be empty'),
+});
+export type DocumentUploadBody = z.infer<typeof documentUploadBodySchema>;
+
+/** Content types accepted as a raw upload body, and the format each means. */
+export const FORMAT_BY_CONTENT_TYPE: Record<string, (typeof DOCUMENT_FORMATS)[number]> = {
+  'text/plain': 'text',
+  'text/markdown': 'markdown',
+  'text/x-markdown': 'markdown',
+  'text/html': 'html',
+};
