@@ -19,6 +19,7 @@ export interface AnswerOptions {
 
 export interface StoredUserMessage {
   message: ChatMessage;
+  organisationId: string;
   /** false for a resend of a message already stored (same clientMessageId). */
   created: boolean;
   generationId: string;
@@ -47,7 +48,7 @@ export class ChatService {
       text: input.text,
       clientMessageId: input.clientMessageId,
     });
-    return { message: value, created, generationId: generationIdFor(value.id) };
+    return { message: value, organisationId: chat.organisationId, created, generationId: generationIdFor(value.id) };
   }
 
   /** Enqueues the answer to a stored user message, unless a resend finds it already enqueued or answered. */
@@ -59,6 +60,7 @@ export class ChatService {
     }
     await this.deps.queue.enqueue({
       chatId: stored.message.chatId,
+      organisationId: stored.organisationId,
       userId: options.userId,
       userMessageId: stored.message.id,
       generationId: stored.generationId,

@@ -10,11 +10,12 @@ import {
   FrameLog,
   GenerationFinalizer,
   GenerationQueue,
+  IngestionQueue,
   Presence,
   createRedis,
 } from '@ragstream/realtime';
 import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
-import { createChatStore } from '@ragstream/store';
+import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import type { ConnectionDeps } from './chat-connection.ts';
 import { ChatService } from './chat-service.ts';
 import { loadApiConfig } from './config.ts';
@@ -23,6 +24,7 @@ import { sseRouter } from './gateways/sse-gateway.ts';
 import { attachWebSocket } from './gateways/websocket-gateway.ts';
 import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
+import { organisationRoutes } from './http/organisation-routes.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 
 async function main(): Promise<void> {
@@ -38,13 +40,17 @@ async function main(): Promise<void> {
   const adapterPub = createRedis(config.REDIS_URL, { name: `${nodeId}-sio-pub` });
   const adapterSub = createRedis(config.REDIS_URL, { name: `${nodeId}-sio-sub`, retryForever: true });
   const store = createChatStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
+  const knowledge = createKnowledgeStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
   await store.init();
+  await knowledge.init();
+  await knowledge.ensureDefaultOrganisation();
 
   const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
   const fifo = new ChatFifo(redis, keys);
   const queue = new GenerationQueue(redis, keys, fifo);
   const finalizer = new GenerationFinalizer(store, log, fifo, queue);
   const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, queue, finalizer);
+  const ingestion = new IngestionQueue(redis, keys);
   const service = new ChatService({ store, queue, stopper, log, fifo, redis, keys });
   const presence = new Presence(redis, keys, nodeId);
   presence.start();
@@ -61,10 +67,11 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   app.use(cors(config.CORS_ORIGIN));
-  app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping() }));
+  app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping(), knowledge: () => knowledge.ping() }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps, logger));
-  app.use(chatRoutes({ store, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
+  app.use(chatRoutes({ store, knowledge, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
+  app.use(organisationRoutes({ knowledge, ingestion }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
@@ -84,9 +91,9 @@ async function main(): Promise<void> {
     server.closeAllConnections();
   });
   shutdown.add('presence', () => presence.stop());
-  shutdown.add('queue', () => queue.close());
+  shutdown.add('queues', () => Promise.all([queue.close(), ingestion.close()]));
   shutdown.add('redis', () => Promise.all([redis.quit(), frameSubscriber.quit(), adapterPub.quit(), adapterSub.quit()]));
-  shutdown.add('store', () => store.close());
+  shutdown.add('stores', () => Promise.all([store.close(), knowledge.close()]));
 
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const { port } = server.address() as AddressInfo;

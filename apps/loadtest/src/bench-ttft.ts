@@ -31,7 +31,13 @@ export interface TtftResult {
   problems: string[];
 }
 
-const REQUEST: AnswerRequest = { chatId: 'in-process', userId: 'bench', text: 'How fast is the first token?' };
+const REQUEST: AnswerRequest = {
+  chatId: 'in-process',
+  organisationId: 'in-process',
+  userId: 'bench',
+  userMessageId: 'in-process',
+  text: 'How fast is the first token?',
+};
 
 /** Time to first token from respond() to the first delta, in this process. */
 export async function inProcessTtft(tokens: number, tokensPerSecond: number, samples: number): Promise<number[]> {

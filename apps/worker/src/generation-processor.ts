@@ -3,6 +3,7 @@ import { generateJobSchema } from '@ragstream/protocol';
 import type { Responder } from '@ragstream/rag';
 import type { ChatFifo, ChatStopper, FrameLog, GenerationFinalizer, GenerationQueue } from '@ragstream/realtime';
 import { GenerationStream } from '@ragstream/realtime';
+import type { TerminalExtras } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { DelayedError } from 'bullmq';
@@ -82,12 +83,22 @@ export class GenerationProcessor {
 
     let status: BotStatus = 'complete';
     let sources: Source[] = [];
-    let error: string | undefined;
+    const extras: TerminalExtras = {};
     try {
-      const request = { chatId, userId: data.userId, text: data.text, selectedLanguage: data.selectedLanguage, timezone: data.timezone };
+      const request = {
+        chatId,
+        organisationId: data.organisationId,
+        userId: data.userId,
+        userMessageId: data.userMessageId,
+        text: data.text,
+        selectedLanguage: data.selectedLanguage,
+        timezone: data.timezone,
+      };
       for await (const event of this.deps.responder.respond(request, controller.signal)) {
         if (event.type === 'delta') stream.push(event.text);
-        else sources = event.sources;
+        else if (event.type === 'sources') sources = event.sources;
+        else if (event.type === 'status') stream.status(event.stage, event.language);
+        else Object.assign(extras, { grounded: event.grounded, language: event.language });
       }
     } catch (err) {
       if (stream.lostReason) return 'superseded';
@@ -99,7 +110,7 @@ export class GenerationProcessor {
         throw err;
       } else {
         status = 'failed';
-        error = err instanceof Error ? err.message : String(err);
+        extras.error = err instanceof Error ? err.message : String(err);
         this.deps.logger.error('generation failed', { chatId, generationId, attempt, err });
       }
     } finally {
@@ -110,7 +121,7 @@ export class GenerationProcessor {
     await stream.drain();
     if (stream.lostReason) return 'superseded';
     const message = await this.deps.finalizer.saveAnswer({ chatId, generationId, text: stream.text, status, sources, startedAt });
-    await stream.finish(status, message.id, sources, error);
+    await stream.finish(status, message.id, sources, extras);
     await this.deps.finalizer.advance(chatId, generationId);
     return status;
   }

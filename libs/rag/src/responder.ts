@@ -1,14 +1,22 @@
-import type { Source } from '@ragstream/protocol';
+import type { AnswerStage, Source } from '@ragstream/protocol';
 
 export interface AnswerRequest {
   chatId: string;
+  organisationId: string;
   userId: string;
+  /** The user message being answered (history before it is context). */
+  userMessageId: string;
   text: string;
   selectedLanguage?: string | undefined;
   timezone?: string | undefined;
 }
 
-export type AnswerEvent = { type: 'delta'; text: string } | { type: 'sources'; sources: Source[] };
+export type AnswerEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'sources'; sources: Source[] }
+  | { type: 'status'; stage: AnswerStage; language?: string }
+  /** What the answer rests on: `grounded` false for auto-replies and general model answers. */
+  | { type: 'meta'; grounded: boolean; language: string };
 
 /**
  * What the worker runs for each generation. Implementations stream answer text

@@ -1,5 +1,11 @@
-import type { BotStatus, Source, UnsequencedFrame } from '@ragstream/protocol';
+import type { AnswerStage, BotStatus, Source, UnsequencedFrame } from '@ragstream/protocol';
 import type { AppendResult, FrameLog } from './frame-log.ts';
+
+export interface TerminalExtras {
+  grounded?: boolean | undefined;
+  language?: string | undefined;
+  error?: string | undefined;
+}
 
 export interface GenerationIdentity {
   chatId: string;
@@ -42,6 +48,12 @@ export class GenerationStream {
     this.enqueue([{ mt: 'typing_indicator', ...this.id, replyTo }], false);
   }
 
+  /** A pipeline stage began; sent after any text buffered so far. */
+  status(stage: AnswerStage, language?: string): void {
+    this.flush();
+    this.enqueue([{ mt: 'chat_message_bot_status', ...this.id, stage, ...(language === undefined ? {} : { language }) }], false);
+  }
+
   push(delta: string): void {
     if (delta.length === 0 || this.lost) return;
     this.pending += delta;
@@ -61,7 +73,7 @@ export class GenerationStream {
   }
 
   /** Appends the terminal frame; resolves false if another attempt or a stop got there first. */
-  async finish(status: BotStatus, messageId: string, sources: Source[], error?: string): Promise<boolean> {
+  async finish(status: BotStatus, messageId: string, sources: Source[], extra: TerminalExtras = {}): Promise<boolean> {
     await this.drain();
     if (this.lost) return false;
     const frame: UnsequencedFrame = {
@@ -71,7 +83,9 @@ export class GenerationStream {
       messageId,
       text: this.published,
       sources,
-      ...(error === undefined ? {} : { error }),
+      ...(extra.grounded === undefined ? {} : { grounded: extra.grounded }),
+      ...(extra.language === undefined ? {} : { language: extra.language }),
+      ...(extra.error === undefined ? {} : { error: extra.error }),
     };
     const result = await this.log.append(this.id.chatId, this.id.generationId, this.id.attempt, [frame], true);
     this.record(result);

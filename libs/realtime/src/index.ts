@@ -7,5 +7,6 @@ export * from './frame-log.ts';
 export * from './generation-finalizer.ts';
 export * from './generation-queue.ts';
 export * from './generation-stream.ts';
+export * from './ingestion-queue.ts';
 export * from './presence.ts';
 export * from './redis-connection.ts';

@@ -6,6 +6,8 @@ type Waiter = { predicate: (frame: ServerFrame) => boolean; resolve: (frame: Ser
 /** Frames a test client received, each validated against the protocol, with event-driven waits. */
 export class FrameCollector {
   readonly frames: ServerFrame[] = [];
+  /** performance.now() at each frame's arrival, index for index with `frames`. */
+  readonly receivedAt: number[] = [];
   private waiters: Waiter[] = [];
 
   constructor(private readonly label: string) {}
@@ -13,6 +15,7 @@ export class FrameCollector {
   add(input: unknown): void {
     const frame = serverFrameSchema.parse(input);
     this.frames.push(frame);
+    this.receivedAt.push(performance.now());
     this.waiters = this.waiters.filter((waiter) => {
       if (!waiter.predicate(frame)) return true;
       waiter.resolve(frame);

@@ -8,19 +8,20 @@ import {
   updateMessageBodySchema,
   utf8Bytes,
 } from '@ragstream/protocol';
-import type { ChatStore } from '@ragstream/store';
+import type { ChatStore, KnowledgeStore } from '@ragstream/store';
 import { ApiError, chatNotFound } from '../api-error.ts';
 import type { ChatService } from '../chat-service.ts';
 import { chatIdParam, messageIdParam, parseBody, parseQuery } from './validate.ts';
 
 export interface ChatRoutesDeps {
   store: ChatStore;
+  knowledge: KnowledgeStore;
   service: ChatService;
   maxMessageBytes: number;
 }
 
 /** The seed's REST endpoints, plus stop and the status of a chat's connections and answer. */
-export function chatRoutes({ store, service, maxMessageBytes }: ChatRoutesDeps): Router {
+export function chatRoutes({ store, knowledge, service, maxMessageBytes }: ChatRoutesDeps): Router {
   const router = express.Router();
   const checkSize = (text: string): void => {
     const bytes = utf8Bytes(text);
@@ -37,7 +38,10 @@ export function chatRoutes({ store, service, maxMessageBytes }: ChatRoutesDeps):
 
   router.post('/chat', async (req, res) => {
     const body = parseBody(createChatBodySchema, req.body);
-    res.status(201).json(await store.createChat({ userId: body.userId, title: body.title ?? 'New chat' }));
+    if (body.organisationId !== undefined && !(await knowledge.getOrganisation(body.organisationId))) {
+      throw new ApiError('organisation_not_found', `organisation ${body.organisationId} does not exist`);
+    }
+    res.status(201).json(await store.createChat({ userId: body.userId, title: body.title ?? 'New chat', organisationId: body.organisationId }));
   });
 
   router.get('/chat/user/:userId', async (req, res) => {

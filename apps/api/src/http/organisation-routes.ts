@@ -1,0 +1,111 @@
+import express from 'express';
+import type { Request, Router } from 'express';
+import {
+  FORMAT_BY_CONTENT_TYPE,
+  MAX_DOCUMENT_BYTES,
+  documentUploadBodySchema,
+  organisationBodySchema,
+  organisationPatchSchema,
+  pageQuerySchema,
+  utf8Bytes,
+} from '@ragstream/protocol';
+import type { DocumentUploadBody } from '@ragstream/protocol';
+import type { IngestionQueue } from '@ragstream/realtime';
+import type { KnowledgeStore } from '@ragstream/store';
+import { ApiError } from '../api-error.ts';
+import { parseBody, parseQuery } from './validate.ts';
+
+export interface OrganisationRoutesDeps {
+  knowledge: KnowledgeStore;
+  ingestion: IngestionQueue;
+}
+
+const organisationNotFound = (id: string): ApiError => new ApiError('organisation_not_found', `organisation ${id} does not exist`);
+const documentNotFound = (id: string): ApiError => new ApiError('document_not_found', `document ${id} does not exist`);
+
+/** Organisations (their profile is the context of answers) and their documents. */
+export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesDeps): Router {
+  const router = express.Router();
+  const rawText = express.text({ type: Object.keys(FORMAT_BY_CONTENT_TYPE), limit: MAX_DOCUMENT_BYTES });
+
+  const requireOrganisation = async (id: string): Promise<void> => {
+    if (!(await knowledge.getOrganisation(id))) throw organisationNotFound(id);
+  };
+
+  /** A JSON body `{ title, format, content }`, or the raw text with its content type and `?title=`. */
+  const uploadBody = (req: Request): DocumentUploadBody => {
+    const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+    const format = FORMAT_BY_CONTENT_TYPE[type];
+    const body = format === undefined ? req.body : { title: req.query.title, format, content: req.body };
+    const parsed = parseBody(documentUploadBodySchema, body);
+    if (utf8Bytes(parsed.content) > MAX_DOCUMENT_BYTES) {
+      throw new ApiError('message_too_large', `document is over ${MAX_DOCUMENT_BYTES} bytes`);
+    }
+    return parsed;
+  };
+
+  router.post('/organisations', async (req, res) => {
+    res.status(201).json(await knowledge.createOrganisation(parseBody(organisationBodySchema, req.body)));
+  });
+
+  router.get('/organisations', async (req, res) => {
+    res.json(await knowledge.listOrganisations(parseQuery(pageQuerySchema, req.query)));
+  });
+
+  router.get('/organisations/:organisationId', async (req, res) => {
+    const id = String(req.params.organisationId);
+    const organisation = await knowledge.getOrganisation(id);
+    if (!organisation) throw organisationNotFound(id);
+    res.json(organisation);
+  });
+
+  router.put('/organisations/:organisationId', async (req, res) => {
+    const id = String(req.params.organisationId);
+    const organisation = await knowledge.updateOrganisation(id, parseBody(organisationPatchSchema, req.body));
+    if (!organisation) throw organisationNotFound(id);
+    res.json(organisation);
+  });
+
+  router.post('/organisations/:organisationId/documents', rawText, async (req, res) => {
+    const organisationId = String(req.params.organisationId);
+    const body = uploadBody(req);
+    await requireOrganisation(organisationId);
+    const document = await knowledge.createDocument({ organisationId, ...body });
+    await ingestion.enqueueIngest({ organisationId, documentId: document.id, revision: document.revision });
+    res.status(202).json(document);
+  });
+
+  router.put('/organisations/:organisationId/documents/:documentId', rawText, async (req, res) => {
+    const organisationId = String(req.params.organisationId);
+    const documentId = String(req.params.documentId);
+    const body = uploadBody(req);
+    const document = await knowledge.replaceDocumentContent(organisationId, documentId, body);
+    if (!document) throw documentNotFound(documentId);
+    await ingestion.enqueueIngest({ organisationId, documentId, revision: document.revision });
+    res.status(202).json(document);
+  });
+
+  router.get('/organisations/:organisationId/documents', async (req, res) => {
+    const organisationId = String(req.params.organisationId);
+    const page = parseQuery(pageQuerySchema, req.query);
+    await requireOrganisation(organisationId);
+    res.json(await knowledge.listDocuments(organisationId, page));
+  });
+
+  router.get('/organisations/:organisationId/documents/:documentId', async (req, res) => {
+    const documentId = String(req.params.documentId);
+    const document = await knowledge.getDocument(String(req.params.organisationId), documentId);
+    if (!document) throw documentNotFound(documentId);
+    res.json(document);
+  });
+
+  router.delete('/organisations/:organisationId/documents/:documentId', async (req, res) => {
+    const organisationId = String(req.params.organisationId);
+    const documentId = String(req.params.documentId);
+    if (!(await knowledge.deleteDocument(organisationId, documentId))) throw documentNotFound(documentId);
+    await ingestion.enqueueDelete({ organisationId, documentId });
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,192 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ChatMessage, Page } from '@ragstream/protocol';
+import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
+import { percentile, score } from './metrics.ts';
+import type { QuestionResult } from './metrics.ts';
+import { readSquad } from './squad.ts';
+import type { Paragraph, Question } from './squad.ts';
+
+const USAGE = `Usage: npm run eval -- --documents FILE --questions FILE [--json OUT] [--workers N] [--concurrency N] [--limit N]
+
+Ingests every paragraph of the documents file (SQuAD JSON) as a document of a fresh
+organisation through the real ingestion path, asks every question of the questions file
+through the real pipeline (offline defaults, selectedLanguage unset) and scores the stored answers.
+Uses Redis at REDIS_URL and starts its own API node and workers.`;
+
+interface DocumentView {
+  id: string;
+  status: string;
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      documents: { type: 'string' },
+      questions: { type: 'string' },
+      json: { type: 'string' },
+      workers: { type: 'string', default: '2' },
+      concurrency: { type: 'string', default: '8' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help || !values.documents || !values.questions) {
+    console.log(USAGE);
+    process.exit(values.help ? 0 : 2);
+  }
+  const documents = readSquad(values.documents);
+  const questions = readSquad(values.questions).questions.slice(0, values.limit ? Number(values.limit) : undefined);
+  const goldByQuestion = new Map<string, number>();
+  for (const paragraph of documents.paragraphs) for (const id of paragraph.questionIds) goldByQuestion.set(id, paragraph.index);
+
+  const started = performance.now();
+  const cluster = await TestCluster.start({
+    apis: 1,
+    workers: Number(values.workers),
+    env: { ABANDON_AFTER_SECONDS: '3600', LOG_LEVEL: 'warn' },
+  });
+  const stopCluster = (): void => void cluster.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stopCluster);
+  try {
+    const http = new HttpClient(cluster.api());
+    const organisationId = await createOrganisation(http);
+    log(`ingesting ${documents.paragraphs.length} paragraphs into organisation ${organisationId}...`);
+    const paragraphByDocument = await ingest(http, organisationId, documents.paragraphs, Number(values.concurrency));
+    const ingestMs = performance.now() - started;
+    log(`asking ${questions.length} questions...`);
+    const results = await mapConcurrent(questions, Number(values.concurrency), (question) =>
+      ask(cluster, http, organisationId, question, goldByQuestion.get(question.id), paragraphByDocument),
+    );
+    report(results, ingestMs, values.json);
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function createOrganisation(http: HttpClient): Promise<string> {
+  const { status, body } = await http.post<{ id: string }>('/organisations', { name: `eval ${new Date().toISOString()}` });
+  if (status !== 201) throw new Error(`create organisation: ${status} ${JSON.stringify(body)}`);
+  return body.id;
+}
+
+/** Uploads each paragraph as a document and waits until every one is ready. */
+async function ingest(http: HttpClient, organisationId: string, paragraphs: Paragraph[], concurrency: number): Promise<Map<string, number>> {
+  const byDocument = new Map<string, number>();
+  await mapConcurrent(paragraphs, concurrency, async (paragraph) => {
+    const { status, body } = await http.post<DocumentView>(`/organisations/${organisationId}/documents`, {
+      title: paragraph.title,
+      format: 'text',
+      content: paragraph.text,
+    });
+    if (status !== 202) throw new Error(`upload paragraph ${paragraph.index}: ${status} ${JSON.stringify(body)}`);
+    byDocument.set(body.id, paragraph.index);
+  });
+  for (;;) {
+    const docs = await listDocuments(http, organisationId);
+    const failed = docs.filter((d) => d.status === 'failed');
+    if (failed.length > 0) throw new Error(`ingestion failed: ${JSON.stringify(failed.slice(0, 3))}`);
+    if (docs.length === paragraphs.length && docs.every((d) => d.status === 'ready')) return byDocument;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function listDocuments(http: HttpClient, organisationId: string): Promise<DocumentView[]> {
+  const all: DocumentView[] = [];
+  let cursor: string | null = null;
+  do {
+    const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+    const { body }: { body: Page<DocumentView> } = await http.get<Page<DocumentView>>(`/organisations/${organisationId}/documents?limit=200${query}`);
+    all.push(...body.items);
+    cursor = body.nextCursor;
+  } while (cursor !== null);
+  return all;
+}
+
+/** One question in a chat of its own, so that no history turns it into a follow-up. */
+async function ask(
+  cluster: TestCluster,
+  http: HttpClient,
+  organisationId: string,
+  question: Question,
+  gold: number | undefined,
+  paragraphByDocument: Map<string, number>,
+): Promise<QuestionResult> {
+  const { body: chat } = await http.post<{ id: string }>('/chat/', { userId: 'eval', organisationId });
+  const client = await WsChatClient.connect(cluster.api(), chat.id);
+  const sentAt = performance.now();
+  client.send({ mt: 'message_upload', message: question.text, userId: 'eval', clientMessageId: question.id });
+  const confirm = await client.collector.waitForMt('message_upload_confirm');
+  await client.collector.waitForTerminal(confirm.generationId ?? '', 120_000);
+  await client.close();
+  const { body } = await http.get<Page<ChatMessage>>(`/chat/${chat.id}/messages`);
+  const answer = body.items.find((m) => m.role === 'bot');
+  const retrieved: number[] = [];
+  for (const source of answer?.sources ?? []) {
+    const index = paragraphByDocument.get(source.documentId);
+    if (index !== undefined && !retrieved.includes(index)) retrieved.push(index);
+  }
+  const arrivals = new Map<string, number>();
+  client.collector.frames.forEach((frame, i) => {
+    const key = frame.mt === 'chat_message_bot_status' ? `stage:${frame.stage}` : frame.mt;
+    if (!arrivals.has(key)) arrivals.set(key, client.collector.receivedAt[i] ?? Number.NaN);
+  });
+  const at = (key: string): number | undefined => arrivals.get(key);
+  const stageMs: Record<string, number> = {};
+  const span = (name: string, from: number | undefined, to: number | undefined): void => {
+    if (from !== undefined && to !== undefined) stageMs[name] = to - from;
+  };
+  span('queue', sentAt, at('typing_indicator'));
+  span('language', at('stage:language'), at('stage:searching'));
+  span('retrieval', at('stage:searching'), at('stage:generating'));
+  span('generation', at('stage:generating'), at('chat_message_bot_complete'));
+  span('total', sentAt, at('chat_message_bot_complete'));
+  return { id: question.id, retrieved, answer: answer?.text ?? '', gold, answers: question.answers, stageMs };
+}
+
+function report(results: QuestionResult[], ingestMs: number, jsonPath: string | undefined): void {
+  const scores = score(results);
+  const stages = ['queue', 'language', 'retrieval', 'generation', 'total'].map((stage) => {
+    const values = results.flatMap((r) => (r.stageMs[stage] === undefined ? [] : [r.stageMs[stage]]));
+    return { stage, p50: round(percentile(values, 50)), p95: round(percentile(values, 95)) };
+  });
+  console.log(`questions ${scores.questions}  hit@1 ${scores.hit_at_1}  hit@5 ${scores.hit_at_5}  MRR@10 ${scores.mrr_at_10}  answer recall ${scores.answer_recall}`);
+  console.log(`ingestion (upload to all ready) ${round(ingestMs)} ms`);
+  console.log('stage        p50 ms   p95 ms');
+  for (const { stage, p50, p95 } of stages) console.log(`${stage.padEnd(12)} ${String(p50).padStart(7)}  ${String(p95).padStart(7)}`);
+  if (jsonPath) {
+    const stageTimes = Object.fromEntries(stages.map(({ stage, p50, p95 }) => [stage, { p50, p95 }]));
+    const json = {
+      ...scores,
+      stage_ms: stageTimes,
+      results: results.map(({ id, retrieved, answer }) => ({ id, retrieved, answer })),
+    };
+    writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+    console.log(`wrote ${jsonPath}`);
+  }
+}
+
+async function mapConcurrent<T, R>(items: T[], concurrency: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, concurrency) }, async () => {
+      for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i] as T);
+    }),
+  );
+  return results;
+}
+
+function round(value: number): number {
+  return Number(value.toFixed(1));
+}
+
+function log(message: string): void {
+  process.stderr.write(`eval: ${message}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

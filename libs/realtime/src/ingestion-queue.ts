@@ -1,0 +1,46 @@
+import type { DeleteDocumentJobData, IngestJobData, RedisKeys } from '@ragstream/protocol';
+import {
+  DELETE_DOCUMENT_JOB_NAME,
+  INGEST_JOB_NAME,
+  INGEST_QUEUE,
+  deleteDocumentJobSchema,
+  ingestJobIdFor,
+  ingestJobSchema,
+} from '@ragstream/protocol';
+import { Queue } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+const INGEST_JOB_OPTIONS: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export type IngestionJobData = IngestJobData | DeleteDocumentJobData;
+
+/** Document ingestion and removal run on the workers, on a queue of their own. */
+export class IngestionQueue {
+  readonly queue: Queue<IngestionJobData>;
+
+  constructor(connection: Redis, keys: RedisKeys) {
+    this.queue = new Queue<IngestionJobData>(INGEST_QUEUE, { connection, prefix: keys.bullPrefix });
+  }
+
+  async enqueueIngest(data: IngestJobData): Promise<string> {
+    const payload = ingestJobSchema.parse(data);
+    const jobId = ingestJobIdFor(payload.documentId, payload.revision);
+    await this.queue.add(INGEST_JOB_NAME, payload, { ...INGEST_JOB_OPTIONS, jobId });
+    return jobId;
+  }
+
+  async enqueueDelete(data: DeleteDocumentJobData): Promise<void> {
+    const payload = deleteDocumentJobSchema.parse(data);
+    await this.queue.add(DELETE_DOCUMENT_JOB_NAME, payload, INGEST_JOB_OPTIONS);
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}
