@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const cluster = await TestCluster.start({
     apis: 1,
     workers: Number(values.workers),
-    env: { ABANDON_AFTER_SECONDS: '3600', LOG_LEVEL: 'warn' },
+    env: { ABANDON_AFTER_SECONDS: '3600' },
   });
   const stopCluster = (): void => void cluster.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopCluster);

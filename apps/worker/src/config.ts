@@ -1,17 +1,44 @@
 import { commonEnvShape, envPort, parseEnv } from '@ragstream/runtime';
-import { LLM_PROVIDERS } from '@ragstream/rag';
 import { z } from 'zod';
 
-const workerEnvSchema = z.object({
-  ...commonEnvShape,
-  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
-  WORKER_HTTP_PORT: envPort.optional(),
-  HOST: z.string().default('127.0.0.1'),
-  LLM_PROVIDER: z.enum(LLM_PROVIDERS).default('offline-echo'),
-  SYNTHETIC_TOKENS: z.coerce.number().int().min(0).default(200),
-  SYNTHETIC_TOKENS_PER_SECOND: z.coerce.number().min(0).default(50),
-  FRAME_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(15),
-});
+export const LLM_PROVIDERS = ['offline', 'openai', 'synthetic'] as const;
+export const EMBEDDINGS_PROVIDERS = ['offline', 'openai'] as const;
+
+const workerEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+    INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    WORKER_HTTP_PORT: envPort.optional(),
+    HOST: z.string().default('127.0.0.1'),
+    LLM_PROVIDER: z.enum(LLM_PROVIDERS).default('offline'),
+    SYNTHETIC_TOKENS: z.coerce.number().int().min(0).default(200),
+    SYNTHETIC_TOKENS_PER_SECOND: z.coerce.number().min(0).default(50),
+    FRAME_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(15),
+    OPENAI_BASE_URL: z.string().url().optional(),
+    OPENAI_API_KEY: z.string().default(''),
+    LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+    LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    EMBEDDINGS_PROVIDER: z.enum(EMBEDDINGS_PROVIDERS).default('offline'),
+    EMBEDDINGS_BASE_URL: z.string().url().optional(),
+    EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+    VECTOR_DIMENSIONS: z.coerce.number().int().min(2).max(8192).default(512),
+    MILVUS_ADDRESS: z.string().min(1).optional(),
+    RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(50).default(10),
+    ANSWER_PASSAGES: z.coerce.number().int().min(1).max(20).default(3),
+    CHUNK_SIZE: z.coerce.number().int().min(200).max(20_000).default(1200),
+    CHUNK_OVERLAP: z.coerce.number().int().min(0).max(5_000).default(150),
+  })
+  .refine((env) => env.CHUNK_OVERLAP < env.CHUNK_SIZE, { message: 'must be smaller than CHUNK_SIZE', path: ['CHUNK_OVERLAP'] })
+  .refine((env) => env.LLM_PROVIDER !== 'openai' || env.OPENAI_BASE_URL !== undefined, {
+    message: 'required when LLM_PROVIDER=openai (e.g. https://api.openai.com/v1)',
+    path: ['OPENAI_BASE_URL'],
+  })
+  .refine((env) => env.EMBEDDINGS_PROVIDER !== 'openai' || (env.EMBEDDINGS_BASE_URL ?? env.OPENAI_BASE_URL) !== undefined, {
+    message: 'required when EMBEDDINGS_PROVIDER=openai (or set OPENAI_BASE_URL)',
+    path: ['EMBEDDINGS_BASE_URL'],
+  });
 
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

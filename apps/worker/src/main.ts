@@ -1,8 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
+import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { GenerateJobData } from '@ragstream/protocol';
-import { createResponder } from '@ragstream/rag';
 import {
   ChatFifo,
   ChatStopper,
@@ -13,12 +12,17 @@ import {
   createRedis,
   listenForCancellations,
 } from '@ragstream/realtime';
+import type { IngestionJobData } from '@ragstream/realtime';
 import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
-import { createChatStore } from '@ragstream/store';
+import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import { Worker } from 'bullmq';
 import express from 'express';
 import { loadWorkerConfig } from './config.ts';
 import { GenerationProcessor } from './generation-processor.ts';
+import { IngestionProcessor } from './ingestion-processor.ts';
+import { StorePipelineContext } from './pipeline-context.ts';
+import { createResponder } from './responder-factory.ts';
+import { createRetrievalComponents } from './retrieval-components.ts';
 
 /*
  * Lock timing: a SIGKILLed worker's job is retried by another within
@@ -39,18 +43,17 @@ async function main(): Promise<void> {
   const bullConnection = createRedis(config.REDIS_URL, { name: 'worker-bullmq', retryForever: true });
   const cancelSubscriber = createRedis(config.REDIS_URL, { name: 'worker-cancel', retryForever: true });
   const store = createChatStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
+  const knowledge = createKnowledgeStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
   await store.init();
+  await knowledge.init();
+  const retrieval = createRetrievalComponents(config);
 
   const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
   const fifo = new ChatFifo(redis, keys);
   const queue = new GenerationQueue(redis, keys, fifo);
   const finalizer = new GenerationFinalizer(store, log, fifo, queue);
   const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, queue, finalizer);
-  const responder = createResponder({
-    provider: config.LLM_PROVIDER,
-    syntheticTokens: config.SYNTHETIC_TOKENS,
-    syntheticTokensPerSecond: config.SYNTHETIC_TOKENS_PER_SECOND,
-  });
+  const responder = createResponder(config, new StorePipelineContext(store, knowledge, retrieval.retriever));
   const processor = new GenerationProcessor({
     store,
     log,
@@ -83,6 +86,23 @@ async function main(): Promise<void> {
       await finalizer.finalizeUnrun(job.data.chatId, job.data.generationId, 'failed');
     })().catch((error: unknown) => logger.error('could not finalise failed job', { jobId: job.id, err: error }));
   });
+  const ingestion = new IngestionProcessor({
+    knowledge,
+    retrieval,
+    chunkSize: config.CHUNK_SIZE,
+    chunkOverlap: config.CHUNK_OVERLAP,
+    logger,
+  });
+  const ingestWorker = new Worker<IngestionJobData>(INGEST_QUEUE, ingestion.process, {
+    connection: bullConnection,
+    prefix: keys.bullPrefix,
+    concurrency: config.INGEST_CONCURRENCY,
+    lockDuration: LOCK_DURATION_MS,
+    stalledInterval: STALLED_INTERVAL_MS,
+    maxStalledCount: MAX_STALLED_COUNT,
+  });
+  ingestWorker.on('error', (err) => logger.error('ingest worker error', { err }));
+  ingestWorker.on('failed', (job, err) => logger.warn('ingestion attempt failed', { jobId: job?.id, err }));
   await listenForCancellations(cancelSubscriber, keys, (generationId) => {
     if (worker.cancelJob(generationId, 'stopped')) logger.debug('cancelled job', { generationId });
   });
@@ -90,7 +110,7 @@ async function main(): Promise<void> {
   let server: ReturnType<typeof createServer> | undefined;
   if (config.WORKER_HTTP_PORT !== undefined) {
     const app = express();
-    app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping() }));
+    app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping(), knowledge: () => knowledge.ping() }));
     server = createServer(app);
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(config.WORKER_HTTP_PORT, config.HOST, resolve));
@@ -98,13 +118,14 @@ async function main(): Promise<void> {
   }
 
   shutdown.add('http', () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
-  shutdown.add('worker', () => worker.close());
+  shutdown.add('workers', () => Promise.all([worker.close(), ingestWorker.close()]));
   shutdown.add('cancel-subscriber', () => cancelSubscriber.quit());
   shutdown.add('queue', () => queue.close());
   shutdown.add('redis', () => Promise.all([redis.quit(), bullConnection.quit()]));
-  shutdown.add('store', () => store.close());
+  shutdown.add('indexes', () => retrieval.vectorStore.close());
+  shutdown.add('stores', () => Promise.all([store.close(), knowledge.close()]));
 
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), ingestWorker.waitUntilReady()]);
   logger.info('worker ready', { responder: responder.name, concurrency: config.WORKER_CONCURRENCY, pid: process.pid });
 }
 

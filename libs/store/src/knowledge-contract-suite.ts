@@ -525,36 +525,36 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
         expect(await store.getChunks([UNKNOWN_ID, ...MALFORMED_IDS])).toEqual([]);
       });
 
-      it("lists only the chunks of the organisation's ready documents, by document and index", async () => {
+      it("lists the current chunks of the organisation's documents, whatever their status, by document and index", async () => {
         const organisation = await newOrganisation();
         const other = await newOrganisation();
         const first = await newDocument(organisation.id, { title: 'first' });
         const processing = await newDocument(organisation.id, { title: 'processing' });
         const failed = await newDocument(organisation.id, { title: 'failed' });
-        const queued = await newDocument(organisation.id, { title: 'queued' });
+        const empty = await newDocument(organisation.id, { title: 'no chunks yet' });
         const second = await newDocument(organisation.id, { title: 'second' });
         const elsewhere = await newDocument(other.id, { title: 'elsewhere' });
 
         // Given out of order, to check the listing's order.
-        const readyChunks = [
+        const committed = [
           ...(await ingest(second, makeChunks(3, 'second').reverse())),
           ...(await ingest(first, makeChunks(4, 'first').reverse())),
+          ...((await store.replaceChunks(processing.id, 1, makeChunks(2, 'processing'))) ?? []),
+          ...((await store.replaceChunks(failed.id, 1, makeChunks(2, 'failed'))) ?? []),
         ];
-        await store.replaceChunks(processing.id, 1, makeChunks(2, 'processing'));
         await store.updateDocumentStatus(processing.id, 1, { status: 'processing', progress: 80 });
-        await store.replaceChunks(failed.id, 1, makeChunks(2, 'failed'));
         await store.updateDocumentStatus(failed.id, 1, { status: 'failed', error: 'index write failed' });
-        await store.replaceChunks(queued.id, 1, makeChunks(2, 'queued'));
         const otherChunks = await ingest(elsewhere, makeChunks(2, 'elsewhere'));
 
         const listed = await store.listOrganisationChunks(organisation.id);
-        expect(listed).toStrictEqual([...readyChunks].sort(byDocumentAndIndex));
+        expect(listed).toStrictEqual([...committed].sort(byDocumentAndIndex));
+        expect(listed.some((chunk) => chunk.documentId === empty.id)).toBe(false);
         expect(listed.every((chunk) => chunk.organisationId === organisation.id)).toBe(true);
         expect(await store.listOrganisationChunks(other.id)).toStrictEqual(otherChunks);
         expect(await store.listOrganisationChunks((await newOrganisation()).id)).toEqual([]);
       });
 
-      it('drops a re-uploaded document from the listing until its new chunks are ready', async () => {
+      it('keeps a re-uploaded document listed with its previous chunks until the new ones replace them', async () => {
         const organisation = await newOrganisation();
         const document = await newDocument(organisation.id, { title: 'v1' });
         const v1 = await ingest(document, makeChunks(2, 'v1'));
@@ -566,11 +566,9 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
           content: 'v2',
         });
         if (!replaced) throw new Error('document vanished');
-        expect(await store.listOrganisationChunks(organisation.id)).toEqual([]);
+        expect(await store.listOrganisationChunks(organisation.id)).toStrictEqual(v1);
 
         const v2 = await store.replaceChunks(document.id, 2, makeChunks(3, 'v2'));
-        expect(await store.listOrganisationChunks(organisation.id)).toEqual([]);
-        expect(await store.updateDocumentStatus(document.id, 2, { status: 'ready', chunkCount: 3 })).toBe(true);
         expect(await store.listOrganisationChunks(organisation.id)).toStrictEqual(v2);
         expect(v2?.every((chunk) => chunk.title === 'v2')).toBe(true);
       });

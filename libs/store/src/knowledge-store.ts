@@ -120,6 +120,10 @@ export interface KnowledgeStore {
   replaceChunks(documentId: string, revision: number, chunks: NewChunk[]): Promise<ChunkRecord[] | null>;
   /** The current chunks among `chunkIds`, in the order asked, each once; unknown or malformed ids are skipped. */
   getChunks(chunkIds: string[]): Promise<ChunkRecord[]>;
-  /** Every chunk of the organisation's ready documents, for rebuilding its keyword index, by (documentId, index). */
+  /**
+   * Every current chunk of the organisation's documents, whatever their status, for rebuilding its
+   * keyword index, by (documentId, index): chunks are committed by `replaceChunks`, and a document
+   * being re-ingested stays searchable with its previous chunks until they are replaced.
+   */
   listOrganisationChunks(organisationId: string): Promise<ChunkRecord[]>;
 }

@@ -395,7 +395,7 @@ export class MongoKnowledgeStore implements KnowledgeStore {
   async listOrganisationChunks(organisationId: string): Promise<ChunkRecord[]> {
     if (!isObjectId(organisationId)) return [];
     const organisation = new ObjectId(organisationId);
-    const current = await this.#currentChunkSets({ organisationId: organisation, status: 'ready' });
+    const current = await this.#currentChunkSets({ organisationId: organisation });
     if (current.size === 0) return [];
     const docs = await this.#chunks
       .find({ organisationId: organisation, chunkSet: { $in: [...current.values()] } })

@@ -209,9 +209,9 @@ function prepareStatements(db: Database.Database) {
       'SELECT * FROM document_chunks WHERE id IN (SELECT value FROM json_each(?))',
     ),
     organisationChunks: db.prepare<[string], ChunkRow>(
-      // Walks the ready documents' ids in order, each one's chunks by index: no sorting step.
+      // Walks the organisation's documents' ids in order, each one's chunks by index: no sorting step.
       `SELECT * FROM document_chunks
-       WHERE document_id IN (SELECT id FROM documents WHERE organisation_id = ? AND status = 'ready')
+       WHERE document_id IN (SELECT id FROM documents WHERE organisation_id = ?)
        ORDER BY document_id, chunk_index`,
     ),
   };

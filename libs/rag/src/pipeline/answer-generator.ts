@@ -26,7 +26,8 @@ export interface AnswerGenerator {
   standaloneQuery(input: GenerationInput): Promise<string>;
   /** Queries in the other languages the documents may be written in (empty offline). */
   translatedQueries(query: string, input: GenerationInput): Promise<string[]>;
-  grounded(passages: RetrievedPassage[], input: GenerationInput): GroundedAnswer;
+  /** An answer from the passages, or undefined when they turn out not to answer the question. */
+  grounded(passages: RetrievedPassage[], input: GenerationInput): GroundedAnswer | undefined;
   /** Nothing relevant was found. */
   ungrounded(input: GenerationInput): AsyncIterable<string>;
   /** Whether `ungrounded` answers the question (a general model answer) rather than declining. */

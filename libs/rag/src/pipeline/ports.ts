@@ -21,8 +21,6 @@ export interface RetrievedPassage {
   heading?: string | undefined;
   /** Fused relevance, higher is better. */
   score: number;
-  /** Share of the query's content words found in the passage, 0..1. */
-  overlap: number;
 }
 
 /** Where the pipeline reads what it needs; the worker implements these over its stores. */

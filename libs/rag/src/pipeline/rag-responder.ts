@@ -1,8 +1,10 @@
 import type { Source } from '@ragstream/protocol';
 import { detectAutoReply } from '../auto-reply.ts';
+import { keywordTokens } from '../retrieval/keyword-index.ts';
 import { detectLanguage } from '../language.ts';
 import type { AnswerEvent, AnswerRequest, Responder } from '../responder.ts';
 import type { AnswerGenerator, GenerationInput } from './answer-generator.ts';
+import { streamWords } from './stream-words.ts';
 import type { PipelineContext, RetrievedPassage } from './ports.ts';
 
 export interface RagResponderOptions {
@@ -10,8 +12,10 @@ export interface RagResponderOptions {
   generator: AnswerGenerator;
   topK: number;
   historyTurns: number;
-  /** A passage counts as relevant when at least this share of the query's content words occur in it. */
+  /** A passage counts as relevant when at least this share of a query's content words occur in it. */
   minOverlap: number;
+  /** How many of the best passages the answer is drawn from (all retrieved ones are listed as sources). */
+  answerPassages: number;
 }
 
 /**
@@ -28,7 +32,6 @@ export class RagResponder implements Responder {
 
   async *respond(request: AnswerRequest, signal: AbortSignal): AsyncIterable<AnswerEvent> {
     const { context, generator } = this.options;
-    yield { type: 'status', stage: 'language' };
     const organisation = await context.organisation(request.organisationId);
     signal.throwIfAborted();
     const { language } = detectLanguage(request.text, request.selectedLanguage);
@@ -37,7 +40,7 @@ export class RagResponder implements Responder {
     const autoReply = detectAutoReply(request.text, language, { organisationName: organisation?.name });
     if (autoReply) {
       yield { type: 'meta', grounded: false, language };
-      yield* words(autoReply.reply, signal);
+      for await (const text of streamWords(autoReply.reply, signal)) yield { type: 'delta', text };
       return;
     }
 
@@ -48,18 +51,20 @@ export class RagResponder implements Responder {
     signal.throwIfAborted();
     const queries = [query, ...(await generator.translatedQueries(query, input))];
     const passages = await this.retrieve(request.organisationId, queries, signal);
-    const relevant = passages.filter((p) => p.overlap >= this.options.minOverlap);
+    const relevant = passages.filter((p) => overlap(queries, p) >= this.options.minOverlap);
 
     yield { type: 'status', stage: 'generating', language };
-    if (relevant.length === 0) {
+    const answer = relevant.length === 0 ? undefined : generator.grounded(relevant.slice(0, this.options.answerPassages), input);
+    if (!answer) {
       yield { type: 'meta', grounded: false, language };
       for await (const text of generator.ungrounded(input)) yield { type: 'delta', text };
       return;
     }
-    const answer = generator.grounded(relevant, input);
     yield { type: 'meta', grounded: true, language };
     for await (const text of answer.text) yield { type: 'delta', text };
-    yield { type: 'sources', sources: answer.cited.map(toSource) };
+    // Cited passages first, then the rest of what retrieval ranked, so that clients see both.
+    const cited = new Set(answer.cited.map((p) => p.chunkId));
+    yield { type: 'sources', sources: [...answer.cited, ...relevant.filter((p) => !cited.has(p.chunkId))].map(toSource) };
   }
 
   /** Runs each query and keeps every passage once, at its best score. */
@@ -76,6 +81,18 @@ export class RagResponder implements Responder {
   }
 }
 
+/** The largest share of any query's content words that the passage contains. */
+function overlap(queries: string[], passage: RetrievedPassage): number {
+  const words = new Set(keywordTokens(`${passage.title} ${passage.text}`));
+  let best = 0;
+  for (const query of queries) {
+    const tokens = [...new Set(keywordTokens(query))];
+    if (tokens.length === 0) continue;
+    best = Math.max(best, tokens.filter((t) => words.has(t)).length / tokens.length);
+  }
+  return best;
+}
+
 function toSource(passage: RetrievedPassage): Source {
   return {
     documentId: passage.documentId,
@@ -84,13 +101,4 @@ function toSource(passage: RetrievedPassage): Source {
     score: Number(passage.score.toFixed(6)),
     excerpt: passage.text.length > 240 ? `${passage.text.slice(0, 240)}…` : passage.text,
   };
-}
-
-/** Streams a ready text word by word, yielding to the event loop between words. */
-export async function* words(text: string, signal: AbortSignal): AsyncIterable<AnswerEvent> {
-  for (const word of text.split(/(?<=\s)/)) {
-    signal.throwIfAborted();
-    yield { type: 'delta', text: word };
-    await new Promise<void>((resolve) => setImmediate(resolve));
-  }
 }

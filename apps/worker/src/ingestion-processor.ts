@@ -1,0 +1,109 @@
+import { DELETE_DOCUMENT_JOB_NAME, deleteDocumentJobSchema, ingestJobSchema } from '@ragstream/protocol';
+import type { DeleteDocumentJobData, IngestJobData } from '@ragstream/protocol';
+import { chunkDocument, detectLanguage } from '@ragstream/rag';
+import type { IngestionJobData } from '@ragstream/realtime';
+import type { Logger } from '@ragstream/runtime';
+import type { ChunkRecord, KnowledgeStore, NewChunk } from '@ragstream/store';
+import type { Job } from 'bullmq';
+import type { RetrievalComponents } from './retrieval-components.ts';
+
+/** Texts per embedding request: large enough to amortise a remote call, small enough to report progress. */
+const EMBED_BATCH = 32;
+
+export interface IngestionDeps {
+  knowledge: KnowledgeStore;
+  retrieval: RetrievalComponents;
+  chunkSize: number;
+  chunkOverlap: number;
+  logger: Logger;
+}
+
+export type IngestionOutcome = 'ready' | 'superseded' | 'deleted';
+
+/**
+ * Ingestion of one document revision: parse, chunk, detect each chunk's language,
+ * embed, then commit the chunks, their vectors and the organisation's rebuilt BM25
+ * index, and only then mark the document ready (searchable by every worker).
+ * A job for a revision that a newer upload replaced stops without writing.
+ */
+export class IngestionProcessor {
+  constructor(private readonly deps: IngestionDeps) {}
+
+  readonly process = async (job: Job<IngestionJobData>, _token?: string, signal?: AbortSignal): Promise<IngestionOutcome> => {
+    if (job.name === DELETE_DOCUMENT_JOB_NAME) return this.remove(deleteDocumentJobSchema.parse(job.data), signal);
+    const data = ingestJobSchema.parse(job.data);
+    try {
+      return await this.ingest(job, data, signal);
+    } catch (err) {
+      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (final) {
+        const error = err instanceof Error ? err.message : String(err);
+        await this.deps.knowledge.updateDocumentStatus(data.documentId, data.revision, { status: 'failed', error });
+      }
+      throw err;
+    }
+  };
+
+  private async ingest(job: Job<IngestionJobData>, data: IngestJobData, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
+    const { knowledge, retrieval } = this.deps;
+    const { organisationId, documentId, revision } = data;
+    const [document, stored] = await Promise.all([knowledge.getDocument(organisationId, documentId), knowledge.getDocumentContent(documentId)]);
+    if (!document || !stored || stored.revision !== revision) return 'superseded';
+
+    const progress = async (percent: number): Promise<boolean> => {
+      await job.updateProgress(percent);
+      return knowledge.updateDocumentStatus(documentId, revision, { status: 'processing', progress: percent });
+    };
+    if (!(await progress(5))) return 'superseded';
+
+    const chunks: NewChunk[] = chunkDocument(
+      { text: stored.content, format: document.format === 'pdf' ? 'text' : document.format },
+      { maxChars: this.deps.chunkSize, overlapChars: this.deps.chunkOverlap },
+    ).map((chunk) => ({
+      index: chunk.index,
+      text: chunk.text,
+      ...(chunk.heading === undefined ? {} : { heading: chunk.heading }),
+      language: detectLanguage(chunk.text).language,
+    }));
+    // Headings are searched and embedded with their chunk: they often name what the chunk is about.
+    const embedText = chunks.map((chunk) => (chunk.heading ? `${chunk.heading}\n${chunk.text}` : chunk.text));
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < embedText.length; i += EMBED_BATCH) {
+      vectors.push(...(await retrieval.embedder.embed(embedText.slice(i, i + EMBED_BATCH), signal)));
+      if (!(await progress(10 + Math.round((70 * Math.min(i + EMBED_BATCH, embedText.length)) / embedText.length)))) return 'superseded';
+    }
+
+    const saved = await knowledge.replaceChunks(documentId, revision, chunks);
+    if (!saved) return 'superseded';
+    await retrieval.vectorStore.deleteDocument(organisationId, documentId, signal);
+    await retrieval.vectorStore.upsert(
+      saved.map((chunk, i) => ({ chunkId: chunk.id, documentId, organisationId, vector: vectors[i] ?? new Float32Array(retrieval.embedder.dimensions) })),
+      signal,
+    );
+    await progress(90);
+    await this.rebuildKeywordIndex(organisationId, signal);
+    await knowledge.updateDocumentStatus(documentId, revision, { status: 'ready', chunkCount: saved.length });
+    await job.updateProgress(100);
+    this.deps.logger.info('document ingested', { organisationId, documentId, revision, chunks: saved.length });
+    return 'ready';
+  }
+
+  private async remove(data: DeleteDocumentJobData, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
+    await this.deps.retrieval.vectorStore.deleteDocument(data.organisationId, data.documentId, signal);
+    await this.rebuildKeywordIndex(data.organisationId, signal);
+    return 'deleted';
+  }
+
+  /** Read under the index's cross-process lock, so that the last rebuild includes every committed chunk. */
+  private async rebuildKeywordIndex(organisationId: string, signal: AbortSignal | undefined): Promise<void> {
+    await this.deps.retrieval.keywordIndex.rebuild(
+      organisationId,
+      async () => (await this.deps.knowledge.listOrganisationChunks(organisationId)).map(toKeywordChunk),
+      signal,
+    );
+  }
+}
+
+function toKeywordChunk(chunk: ChunkRecord): { chunkId: string; documentId: string; text: string; title: string } {
+  return { chunkId: chunk.id, documentId: chunk.documentId, text: chunk.heading ? `${chunk.heading}\n${chunk.text}` : chunk.text, title: chunk.title };
+}
