@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   app.use(cors(config.CORS_ORIGIN));
-  app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping(), knowledge: () => knowledge.ping() }));
+  app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps, logger));
   app.use(chatRoutes({ store, knowledge, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));

@@ -65,8 +65,8 @@ export class IngestionProcessor {
       ...(chunk.heading === undefined ? {} : { heading: chunk.heading }),
       language: detectLanguage(chunk.text).language,
     }));
-    // Headings are searched and embedded with their chunk: they often name what the chunk is about.
-    const embedText = chunks.map((chunk) => (chunk.heading ? `${chunk.heading}\n${chunk.text}` : chunk.text));
+    // The title and heading are embedded with each chunk: they often name what it is about.
+    const embedText = chunks.map((chunk) => [document.title, chunk.heading, chunk.text].filter(Boolean).join('\n'));
     const vectors: Float32Array[] = [];
     for (let i = 0; i < embedText.length; i += EMBED_BATCH) {
       vectors.push(...(await retrieval.embedder.embed(embedText.slice(i, i + EMBED_BATCH), signal)));

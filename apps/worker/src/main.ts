@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { GenerateJobData } from '@ragstream/protocol';
@@ -68,7 +69,10 @@ async function main(): Promise<void> {
     logger,
   });
 
+  // Jobs record which process ran them (job.processedBy), for operators and the crash test.
+  const workerName = `worker-${hostname()}-${process.pid}`;
   const worker = new Worker<GenerateJobData>(GENERATE_QUEUE, processor.process, {
+    name: workerName,
     connection: bullConnection,
     prefix: keys.bullPrefix,
     concurrency: config.WORKER_CONCURRENCY,
@@ -94,6 +98,7 @@ async function main(): Promise<void> {
     logger,
   });
   const ingestWorker = new Worker<IngestionJobData>(INGEST_QUEUE, ingestion.process, {
+    name: workerName,
     connection: bullConnection,
     prefix: keys.bullPrefix,
     concurrency: config.INGEST_CONCURRENCY,
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
   let server: ReturnType<typeof createServer> | undefined;
   if (config.WORKER_HTTP_PORT !== undefined) {
     const app = express();
-    app.use(healthRouter({ redis: () => redis.ping(), store: () => store.ping(), knowledge: () => knowledge.ping() }));
+    app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
     server = createServer(app);
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(config.WORKER_HTTP_PORT, config.HOST, resolve));
@@ -126,7 +131,7 @@ async function main(): Promise<void> {
   shutdown.add('stores', () => Promise.all([store.close(), knowledge.close()]));
 
   await Promise.all([worker.waitUntilReady(), ingestWorker.waitUntilReady()]);
-  logger.info('worker ready', { responder: responder.name, concurrency: config.WORKER_CONCURRENCY, pid: process.pid });
+  logger.info('worker ready', { name: workerName, responder: responder.name, concurrency: config.WORKER_CONCURRENCY, pid: process.pid });
 }
 
 main().catch((err: unknown) => {

@@ -1,6 +1,9 @@
 import type { ChatMessage, Page } from '@ragstream/protocol';
+import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { syntheticAnswer } from '@ragstream/rag';
-import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
+import { HttpClient, TEST_REDIS_URL, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKENS = 300;
@@ -10,10 +13,9 @@ describe('a worker killed with SIGKILL mid-answer', () => {
   let http: HttpClient;
 
   beforeAll(async () => {
-    // One worker first, so that the test knows which process holds the job.
     cluster = await TestCluster.start({
       apis: 2,
-      workers: 1,
+      workers: 2,
       env: { LLM_PROVIDER: 'synthetic', SYNTHETIC_TOKENS: String(TOKENS), SYNTHETIC_TOKENS_PER_SECOND: '100' },
     });
     http = new HttpClient(cluster.api(0));
@@ -33,10 +35,16 @@ describe('a worker killed with SIGKILL mid-answer', () => {
     const generationId = (await client.collector.waitForMt('message_upload_confirm')).generationId ?? '';
     await client.collector.waitFor((f) => f.mt === 'chat_message_bot_partial' && f.seq >= 5);
 
-    const doomed = cluster.workers[0];
-    await cluster.addWorker();
+    // BullMQ records which worker process runs the job; that one is killed.
+    const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(GENERATE_QUEUE, { connection, prefix: new RedisKeys(cluster.prefix).bullPrefix });
+    const runner = (await queue.getJob(generationId))?.processedBy;
+    await queue.close();
+    connection.disconnect();
+    const doomed = cluster.workers.find((w) => runner?.endsWith(`-${w.pid}`));
+    if (!doomed) throw new Error(`no worker process matches ${runner}`);
     const killedAt = Date.now();
-    await doomed?.kill();
+    await doomed.kill();
 
     const retry = await client.collector.waitFor((f) => 'attempt' in f && f.attempt === 2 && f.generationId === generationId, 20_000);
     expect(Date.now() - killedAt).toBeLessThan(15_000);

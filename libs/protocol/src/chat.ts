@@ -15,6 +15,8 @@ export const sourceSchema = z.object({
   title: z.string().optional(),
   score: z.number(),
   excerpt: z.string().optional(),
+  /** The answer was drawn from this passage (the others were retrieved but not used). */
+  cited: z.boolean().optional(),
 });
 export type Source = z.infer<typeof sourceSchema>;
 

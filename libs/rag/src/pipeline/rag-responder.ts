@@ -62,9 +62,9 @@ export class RagResponder implements Responder {
     }
     yield { type: 'meta', grounded: true, language };
     for await (const text of answer.text) yield { type: 'delta', text };
-    // Cited passages first, then the rest of what retrieval ranked, so that clients see both.
+    // Everything retrieval ranked, in its order, with the passages the answer drew on marked.
     const cited = new Set(answer.cited.map((p) => p.chunkId));
-    yield { type: 'sources', sources: [...answer.cited, ...relevant.filter((p) => !cited.has(p.chunkId))].map(toSource) };
+    yield { type: 'sources', sources: relevant.map((p) => toSource(p, cited.has(p.chunkId))) };
   }
 
   /** Runs each query and keeps every passage once, at its best score. */
@@ -93,8 +93,9 @@ function overlap(queries: string[], passage: RetrievedPassage): number {
   return best;
 }
 
-function toSource(passage: RetrievedPassage): Source {
+function toSource(passage: RetrievedPassage, cited: boolean): Source {
   return {
+    cited,
     documentId: passage.documentId,
     chunkId: passage.chunkId,
     title: passage.title,
