@@ -43,7 +43,7 @@ export class GenerationProcessor {
     const stored = await store.findBotMessageByGeneration(generationId);
     if (stored) {
       // An earlier attempt stored the answer and died before it said so.
-      await finalizer.finalizeUnrun(chatId, generationId, stored.status ?? 'complete');
+      await finalizer.finalizeUnrun(chatId, generationId, stored.status ?? 'complete', data.enqueuedAt);
       return 'already-finished';
     }
     const start = await log.startAttempt(generationId, chatId);
@@ -52,17 +52,16 @@ export class GenerationProcessor {
       return 'already-finished';
     }
     if (start.kind === 'cancelled') {
-      await finalizer.finalizeUnrun(chatId, generationId, 'stopped');
+      await finalizer.finalizeUnrun(chatId, generationId, 'stopped', data.enqueuedAt);
       return 'stopped';
     }
-    return this.generate(job, data, start.attempt, start.startedAt, signal);
+    return this.generate(job, data, start.attempt, signal);
   };
 
   private async generate(
     job: Job<GenerateJobData>,
     data: GenerateJobData,
     attempt: number,
-    startedAt: number,
     signal: AbortSignal | undefined,
   ): Promise<ProcessOutcome> {
     const { chatId, generationId } = data;
@@ -120,7 +119,7 @@ export class GenerationProcessor {
 
     await stream.drain();
     if (stream.lostReason) return 'superseded';
-    const message = await this.deps.finalizer.saveAnswer({ chatId, generationId, text: stream.text, status, sources, startedAt });
+    const message = await this.deps.finalizer.saveAnswer({ chatId, generationId, text: stream.text, status, sources, askedAt: data.enqueuedAt });
     await stream.finish(status, message.id, sources, extras);
     await this.deps.finalizer.advance(chatId, generationId);
     return status;

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       // Only a job that BullMQ will not run again (out of attempts, or stalled too often) is ended here.
       if ((await queue.state(job.id ?? '')) !== 'failed') return;
       logger.warn('generation job failed for good', { jobId: job.id, err });
-      await finalizer.finalizeUnrun(job.data.chatId, job.data.generationId, 'failed');
+      await finalizer.finalizeUnrun(job.data.chatId, job.data.generationId, 'failed', job.data.enqueuedAt);
     })().catch((error: unknown) => logger.error('could not finalise failed job', { jobId: job.id, err: error }));
   });
   const ingestion = new IngestionProcessor({

@@ -63,6 +63,6 @@ export class ChatStopper {
         }
       }
     }
-    await this.finalizer.finalizeUnrun(chatId, generationId, 'stopped');
+    await this.finalizer.finalizeUnrun(chatId, generationId, 'stopped', job?.data.enqueuedAt);
   }
 }

@@ -10,7 +10,8 @@ export interface AnswerRecord {
   text: string;
   status: BotStatus;
   sources: Source[];
-  startedAt: number;
+  /** When the question was asked (the job's enqueue time): the answer sorts right after it. */
+  askedAt: number;
 }
 
 /** Stores answers and hands a chat's turn to its next generation. */
@@ -30,7 +31,7 @@ export class GenerationFinalizer {
       text: record.text,
       status: record.status,
       sources: record.sources,
-      createdAt: new Date(record.startedAt),
+      createdAt: new Date(record.askedAt + 1),
     });
     if (!(await this.store.getChat(record.chatId))) await this.store.deleteMessage(record.chatId, value.id);
     return value;
@@ -41,7 +42,7 @@ export class GenerationFinalizer {
    * failed in the stall checker, a stale entry): stores what it streamed and sends
    * its one terminal frame.
    */
-  async finalizeUnrun(chatId: string, generationId: string, status: BotStatus): Promise<void> {
+  async finalizeUnrun(chatId: string, generationId: string, status: BotStatus, enqueuedAt?: number): Promise<void> {
     const meta = await this.log.meta(generationId);
     if (!meta?.done) {
       const existing = await this.store.findBotMessageByGeneration(generationId);
@@ -53,7 +54,7 @@ export class GenerationFinalizer {
           text: await this.log.streamedText(generationId),
           status,
           sources: [],
-          startedAt: meta?.startedAt ?? Date.now(),
+          askedAt: enqueuedAt ?? meta?.startedAt ?? Date.now(),
         }));
       await this.log.append(
         chatId,

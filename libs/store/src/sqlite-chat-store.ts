@@ -1,6 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openSqliteDatabase } from './sqlite-database.ts';
 import { ObjectId } from 'bson';
 import { isObjectId } from '@ragstream/protocol';
 import type { BotStatus, Chat, ChatMessage, MessageRole, Page, Source } from '@ragstream/protocol';
@@ -134,12 +133,7 @@ export class SqliteChatStore implements ChatStore {
   #statements: Statements | undefined;
 
   constructor(options: SqliteChatStoreOptions) {
-    mkdirSync(dirname(options.filename), { recursive: true });
-    this.#db = new Database(options.filename);
-    // Set first, so that switching to WAL waits for a process holding the file instead of failing.
-    this.#db.pragma('busy_timeout = 5000');
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
+    this.#db = openSqliteDatabase(options.filename);
   }
 
   async init(): Promise<void> {
