@@ -76,6 +76,23 @@ describe('ScriptedOpenAiChatServer (test double)', () => {
     await expect(sdk().embeddings.create({ model: 'e', input: 'x' })).rejects.toMatchObject({ status: 429 });
   });
 
+  it('answers embeddings with given data, from a step computed from the request, in float and base64', async () => {
+    const step = (request: { input: readonly string[] }) => ({
+      type: 'embeddings' as const,
+      data: request.input.map((text, index) => ({ index, embedding: [text.length, 0.5, -2] })).reverse(),
+    });
+    server.enqueueEmbeddings(step, step);
+    const viaFloat = await sdk().embeddings.create({ model: 'e', input: ['a', 'bbb'], dimensions: 8, encoding_format: 'float' });
+    expect(viaFloat.data).toEqual([
+      { object: 'embedding', index: 1, embedding: [3, 0.5, -2] },
+      { object: 'embedding', index: 0, embedding: [1, 0.5, -2] },
+    ]);
+    const viaBase64 = await sdk().embeddings.create({ model: 'e', input: ['a', 'bbb'] });
+    expect(viaBase64.data.map((item) => item.embedding)).toEqual([[3, 0.5, -2], [1, 0.5, -2]]);
+    const unscripted = await sdk().embeddings.create({ model: 'e', input: 'a', encoding_format: 'float' });
+    expect(unscripted.data[0]?.embedding).toEqual(deterministicEmbedding('a', 8));
+  });
+
   it('gives similar vectors to texts that share words', () => {
     const cosine = (a: number[], b: number[]): number => a.reduce((sum, value, i) => sum + value * (b[i] ?? 0), 0);
     const base = deterministicEmbedding('delivery time for washing machines', 64);

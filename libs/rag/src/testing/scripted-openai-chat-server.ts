@@ -13,7 +13,8 @@
  *
  * `POST /v1/embeddings` returns deterministic hashed bag-of-words vectors (texts
  * that share words are similar), in float or base64 encoding as the SDK asks;
- * it has its own optional script queue for errors and hangs.
+ * it has its own optional script queue for errors, hangs and given vectors
+ * (unnormalised, out of order, of the wrong length: what real servers may send).
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -43,7 +44,12 @@ export type ScriptedChatReply =
 
 export type ScriptedChatStep = ScriptedChatReply | ((request: RecordedOpenAiRequest) => ScriptedChatReply);
 
-export type ScriptedEmbeddingsReply = Extract<ScriptedChatReply, { type: 'http-error' } | { type: 'hang' }>;
+export type ScriptedEmbeddingsReply =
+  | Extract<ScriptedChatReply, { type: 'http-error' } | { type: 'hang' }>
+  /** Answers with exactly these `data` items, in this order (encoded as the request asks). */
+  | { type: 'embeddings'; data: readonly { index: number; embedding: readonly number[] }[] };
+
+export type ScriptedEmbeddingsStep = ScriptedEmbeddingsReply | ((request: RecordedOpenAiRequest) => ScriptedEmbeddingsReply);
 
 export interface RecordedOpenAiRequest {
   /** 0-based position among all requests this server received. */
@@ -76,7 +82,7 @@ export class ScriptedOpenAiChatServer {
   readonly requests: RecordedOpenAiRequest[] = [];
   readonly #server: Server;
   readonly #chatScript: ScriptedChatStep[] = [];
-  readonly #embeddingsScript: ScriptedEmbeddingsReply[] = [];
+  readonly #embeddingsScript: ScriptedEmbeddingsStep[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #settleWaiters = new Map<number, (() => void)[]>();
   /** Responses this server cut off itself ('drop', close()): their close is not the client's doing. */
@@ -124,9 +130,9 @@ export class ScriptedOpenAiChatServer {
     return this;
   }
 
-  /** Queues errors or hangs for the next embeddings requests; without any, embeddings succeed. */
-  enqueueEmbeddings(...replies: ScriptedEmbeddingsReply[]): this {
-    this.#embeddingsScript.push(...replies);
+  /** Queues replies for the next embeddings requests, in order; without any, they get deterministic embeddings. */
+  enqueueEmbeddings(...steps: ScriptedEmbeddingsStep[]): this {
+    this.#embeddingsScript.push(...steps);
     return this;
   }
 
@@ -194,9 +200,11 @@ export class ScriptedOpenAiChatServer {
     });
 
     if (isEmbeddings) {
-      const scripted = this.#embeddingsScript.shift();
-      if (scripted?.type === 'http-error') sendError(res, scripted);
-      else if (!scripted) this.#sendEmbeddings(res, record, body);
+      const step = this.#embeddingsScript.shift();
+      const scripted = typeof step === 'function' ? step(record) : step;
+      if (!scripted) this.#sendEmbeddings(res, record, body);
+      else if (scripted.type === 'http-error') sendError(res, scripted);
+      else if (scripted.type === 'embeddings') sendEmbeddingsData(res, record, scripted.data);
       return;
     }
     const step = this.#chatScript.shift() ?? this.#fallback;
@@ -304,14 +312,8 @@ export class ScriptedOpenAiChatServer {
     const fields = isObject(body) ? body : {};
     const requested = fields['dimensions'];
     const dimensions = typeof requested === 'number' && requested > 0 ? requested : this.#dimensions;
-    const base64 = fields['encoding_format'] === 'base64';
-    const data = record.input.map((text, index) => {
-      const vector = deterministicEmbedding(text, dimensions);
-      const embedding = base64 ? Buffer.from(Float32Array.from(vector).buffer).toString('base64') : vector;
-      return { object: 'embedding', index, embedding };
-    });
-    const tokens = record.input.reduce((sum, text) => sum + words(text).length, 0);
-    sendJson(res, 200, { object: 'list', data, model: record.model ?? 'scripted-embeddings', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+    const data = record.input.map((text, index) => ({ index, embedding: deterministicEmbedding(text, dimensions) }));
+    sendEmbeddingsData(res, record, data);
   }
 
   #notifySettled(index: number): void {
@@ -345,6 +347,22 @@ export function deterministicEmbedding(text: string, dimensions: number): number
 
 function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{M}\p{N}]+/gu) ?? [];
+}
+
+/** An embeddings response with these items, as floats or base64 float32 as the request asks. */
+function sendEmbeddingsData(
+  res: ServerResponse,
+  record: RecordedOpenAiRequest,
+  items: readonly { index: number; embedding: readonly number[] }[],
+): void {
+  const base64 = isObject(record.body) && record.body['encoding_format'] === 'base64';
+  const data = items.map(({ index, embedding }) => ({
+    object: 'embedding',
+    index,
+    embedding: base64 ? Buffer.from(Float32Array.from(embedding).buffer).toString('base64') : embedding,
+  }));
+  const tokens = record.input.reduce((sum, text) => sum + words(text).length, 0);
+  sendJson(res, 200, { object: 'list', data, model: record.model ?? 'scripted-embeddings', usage: { prompt_tokens: tokens, total_tokens: tokens } });
 }
 
 function chunk(record: RecordedOpenAiRequest, delta: Record<string, unknown>, finishReason: string | null): Record<string, unknown> {
