@@ -119,7 +119,7 @@ export class GenerationProcessor {
 
     await stream.drain();
     if (stream.lostReason) return 'superseded';
-    const message = await this.deps.finalizer.saveAnswer({ chatId, generationId, text: stream.text, status, sources, askedAt: data.enqueuedAt });
+    const message = await this.deps.finalizer.saveAnswer({ chatId, generationId, text: stream.text, status, sources, grounded: extras.grounded, askedAt: data.enqueuedAt });
     await stream.finish(status, message.id, sources, extras);
     await this.deps.finalizer.advance(chatId, generationId);
     return status;

@@ -64,6 +64,7 @@ describe('RAG answers with the offline defaults, through real ingestion and work
     expect(stages).toEqual(['language', 'searching', 'generating']);
     const { body } = await http.get<Page<ChatMessage>>(`/chat/${chatId}/messages`);
     expect(body.items[1]?.sources?.[0]?.documentId).toBe(done.sources[0]?.documentId);
+    expect(body.items[1]?.grounded).toBe(true);
   });
 
   it('answers a Hindi question in Hindi', async () => {
@@ -88,10 +89,12 @@ describe('RAG answers with the offline defaults, through real ingestion and work
   });
 
   it('says plainly, in the user language, when the documents do not cover a question', async () => {
-    const { done } = await ask('Who painted the Mona Lisa?');
+    const { done, chatId } = await ask('Who painted the Mona Lisa?');
     expect(done.grounded).toBe(false);
     expect(done.text).toMatch(/couldn't find/i);
     expect(done.sources).toEqual([]);
+    const { body } = await http.get<Page<ChatMessage>>(`/chat/${chatId}/messages`);
+    expect(body.items.find((m) => m.role === 'bot')?.grounded).toBe(false);
   });
 
   it('turns a follow-up into a standalone query with the chat history', async () => {

@@ -39,6 +39,8 @@ export const messageSchema = z.object({
   generationId: z.string().optional(),
   clientMessageId: z.string().optional(),
   sources: z.array(sourceSchema).optional(),
+  /** Bot messages: false for auto-replies and answers not based on the organisation's documents. */
+  grounded: z.boolean().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

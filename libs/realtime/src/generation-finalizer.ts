@@ -10,6 +10,7 @@ export interface AnswerRecord {
   text: string;
   status: BotStatus;
   sources: Source[];
+  grounded?: boolean | undefined;
   /** When the question was asked (the job's enqueue time): the answer sorts right after it. */
   askedAt: number;
 }
@@ -31,6 +32,7 @@ export class GenerationFinalizer {
       text: record.text,
       status: record.status,
       sources: record.sources,
+      grounded: record.grounded,
       createdAt: new Date(record.askedAt + 1),
     });
     if (!(await this.store.getChat(record.chatId))) await this.store.deleteMessage(record.chatId, value.id);

@@ -26,6 +26,8 @@ export interface BotMessageInput {
   text: string;
   status: BotStatus;
   sources: Source[];
+  /** false for auto-replies and answers not based on the organisation's documents. */
+  grounded?: boolean | undefined;
   /** When the answer began, so that it sorts after the message it answers. */
   createdAt: Date;
 }

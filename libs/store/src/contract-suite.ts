@@ -327,6 +327,16 @@ export function describeChatStoreContract(name: string, makeStore: () => Promise
         expect(await store.getMessage(chat.id, stored.value.id)).toStrictEqual(stored.value);
       });
 
+      it('keeps the grounded flag when given, and omits it otherwise', async () => {
+        const chat = await newChat();
+        const general = await store.saveBotMessage({ ...botInput(chat.id), grounded: false });
+        const grounded = await store.saveBotMessage({ ...botInput(chat.id), grounded: true });
+        const unknown = await store.saveBotMessage(botInput(chat.id));
+        expect((await store.getMessage(chat.id, general.value.id))?.grounded).toBe(false);
+        expect((await store.getMessage(chat.id, grounded.value.id))?.grounded).toBe(true);
+        expect('grounded' in unknown.value).toBe(false);
+      });
+
       it('keeps an empty sources list', async () => {
         const chat = await newChat();
         const stored = await store.saveBotMessage(botInput(chat.id, { sources: [], status: 'failed' }));

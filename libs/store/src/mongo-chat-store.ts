@@ -34,6 +34,7 @@ interface MessageDoc {
   generationId?: string;
   clientMessageId?: string;
   sources?: Source[];
+  grounded?: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -213,6 +214,7 @@ export class MongoChatStore implements ChatStore {
       status: input.status,
       generationId: input.generationId,
       sources: input.sources,
+      ...(input.grounded === undefined ? {} : { grounded: input.grounded }),
       createdAt: input.createdAt,
       updatedAt: new Date(),
     };
@@ -270,5 +272,6 @@ function toMessage(doc: MessageDoc): ChatMessage {
   if (doc.generationId !== undefined) message.generationId = doc.generationId;
   if (doc.clientMessageId !== undefined) message.clientMessageId = doc.clientMessageId;
   if (doc.sources !== undefined) message.sources = doc.sources;
+  if (doc.grounded !== undefined) message.grounded = doc.grounded;
   return message;
 }

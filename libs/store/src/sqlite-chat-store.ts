@@ -31,6 +31,7 @@ interface MessageRow {
   generation_id: string | null;
   client_message_id: string | null;
   sources: string | null;
+  grounded: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -55,6 +56,7 @@ const SCHEMA = `
     generation_id TEXT,
     client_message_id TEXT,
     sources TEXT,
+    grounded INTEGER,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL
   );
@@ -65,12 +67,17 @@ const SCHEMA = `
     ON chat_messages (generation_id) WHERE generation_id IS NOT NULL;
 `;
 
-/** Files made before chats had an organisation get the column; their chats belong to the default one. */
+/**
+ * Files made by earlier versions get the newer columns: chats belong to the default
+ * organisation, and earlier answers have no grounded flag.
+ */
 function migrate(db: Database.Database): void {
-  const columns = db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all('chats');
-  if (!columns.some((column) => column.name === 'organisation_id')) {
+  const columnsOf = (table: string): string[] =>
+    db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all(table).map((c) => c.name);
+  if (!columnsOf('chats').includes('organisation_id')) {
     db.exec(`ALTER TABLE chats ADD COLUMN organisation_id TEXT NOT NULL DEFAULT '${DEFAULT_ORGANISATION_ID}'`);
   }
+  if (!columnsOf('chat_messages').includes('grounded')) db.exec('ALTER TABLE chat_messages ADD COLUMN grounded INTEGER');
 }
 
 /** Sorts before every real (createdAt, id), so the first page needs no separate query. */
@@ -95,9 +102,9 @@ function prepareStatements(db: Database.Database) {
 
     insertMessage: db.prepare<[MessageRow]>(
       `INSERT INTO chat_messages
-         (id, chat_id, role, text, status, generation_id, client_message_id, sources, created_at, updated_at)
+         (id, chat_id, role, text, status, generation_id, client_message_id, sources, grounded, created_at, updated_at)
        VALUES
-         (@id, @chat_id, @role, @text, @status, @generation_id, @client_message_id, @sources, @created_at, @updated_at)
+         (@id, @chat_id, @role, @text, @status, @generation_id, @client_message_id, @sources, @grounded, @created_at, @updated_at)
        ON CONFLICT DO NOTHING`,
     ),
     getMessage: db.prepare<[string, string], MessageRow>('SELECT * FROM chat_messages WHERE chat_id = ? AND id = ?'),
@@ -211,6 +218,7 @@ export class SqliteChatStore implements ChatStore {
       generation_id: null,
       client_message_id: input.clientMessageId ?? null,
       sources: null,
+      grounded: null,
       created_at: now,
       updated_at: now,
     };
@@ -261,6 +269,7 @@ export class SqliteChatStore implements ChatStore {
       generation_id: input.generationId,
       client_message_id: null,
       sources: JSON.stringify(input.sources),
+      grounded: input.grounded === undefined ? null : Number(input.grounded),
       created_at: input.createdAt.getTime(),
       updated_at: Date.now(),
     };
@@ -315,5 +324,6 @@ function toMessage(row: MessageRow): ChatMessage {
   if (row.generation_id !== null) message.generationId = row.generation_id;
   if (row.client_message_id !== null) message.clientMessageId = row.client_message_id;
   if (row.sources !== null) message.sources = JSON.parse(row.sources) as Source[];
+  if (row.grounded !== null) message.grounded = row.grounded === 1;
   return message;
 }
