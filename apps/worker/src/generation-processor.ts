@@ -137,6 +137,8 @@ export class GenerationProcessor {
         continue;
       }
       await job.moveToDelayed(Date.now() + TURN_RECHECK_MS, token);
+      // The head may have ended between the check and the move, promoting nothing: look once more.
+      if ((await this.deps.fifo.head(data.chatId)) === data.generationId) await job.promote().catch(() => undefined);
       throw new DelayedError();
     }
   }
