@@ -1,9 +1,11 @@
 import { DELETE_DOCUMENT_JOB_NAME, deleteDocumentJobSchema, ingestJobSchema } from '@ragstream/protocol';
 import type { DeleteDocumentJobData, IngestJobData } from '@ragstream/protocol';
-import { chunkDocument, detectLanguage } from '@ragstream/rag';
+import { chunkDocument, detectLanguage, extractPdfText } from '@ragstream/rag';
+import type { ChunkableDocument } from '@ragstream/rag';
 import type { IngestionJobData } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
-import type { ChunkRecord, KnowledgeStore, NewChunk } from '@ragstream/store';
+import type { ChunkRecord, DocumentFormat, KnowledgeStore, NewChunk } from '@ragstream/store';
+import { UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
 import type { RetrievalComponents } from './retrieval-components.ts';
 
@@ -35,7 +37,7 @@ export class IngestionProcessor {
     try {
       return await this.ingest(job, data, signal);
     } catch (err) {
-      const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       if (final) {
         const error = err instanceof Error ? err.message : String(err);
         await this.deps.knowledge.updateDocumentStatus(data.documentId, data.revision, { status: 'failed', error });
@@ -56,8 +58,9 @@ export class IngestionProcessor {
     };
     if (!(await progress(5))) return 'superseded';
 
+    const parsed = await parse(document.format, stored.content);
     const chunks: NewChunk[] = chunkDocument(
-      { text: stored.content, format: document.format === 'pdf' ? 'text' : document.format },
+      parsed,
       { maxChars: this.deps.chunkSize, overlapChars: this.deps.chunkOverlap },
     ).map((chunk) => ({
       index: chunk.index,
@@ -101,6 +104,17 @@ export class IngestionProcessor {
       async () => (await this.deps.knowledge.listOrganisationChunks(organisationId)).map(toKeywordChunk),
       signal,
     );
+  }
+}
+
+/** The parse stage: a PDF's text is extracted (a broken PDF will not parse on a retry either). */
+async function parse(format: DocumentFormat, content: string): Promise<ChunkableDocument> {
+  if (format !== 'pdf') return { text: content, format };
+  try {
+    // pdf.js takes a plain Uint8Array, not a Buffer.
+    return { text: await extractPdfText(new Uint8Array(Buffer.from(content, 'base64'))), format: 'text' };
+  } catch (err) {
+    throw new UnrecoverableError(`could not read the PDF: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -1,7 +1,9 @@
 import type { BotCompleteFrame, ChatMessage, Page } from '@ragstream/protocol';
 import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOrganisation, uploadAndWait } from './knowledge-helpers.ts';
+import { minimalPdf } from '@ragstream/rag/testing';
+import { createOrganisation, uploadAndWait, waitForDocument } from './knowledge-helpers.ts';
+import type { DocumentView } from './knowledge-helpers.ts';
 
 const POLICY = `# Returns
 
@@ -103,6 +105,29 @@ describe('RAG answers with the offline defaults, through real ingestion and work
     const followUp = await ask('and express?', first.chatId);
     expect(followUp.done.grounded).toBe(true);
     expect(followUp.done.text).toContain('Express shipping');
+  });
+
+  it('ingests a PDF uploaded as application/pdf, and marks a broken one failed with the reason', async () => {
+    const org = await createOrganisation(http, { name: 'Paper' });
+    const upload = async (bytes: Uint8Array): Promise<DocumentView> => {
+      const response = await fetch(`${cluster.api()}/organisations/${org}/documents?title=Warranty`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/pdf' },
+        body: bytes,
+      });
+      expect(response.status).toBe(202);
+      const document = (await response.json()) as DocumentView;
+      return waitForDocument(http, org, document.id, document.revision);
+    };
+    const ready = await upload(minimalPdf(['Every laptop comes with a warranty of 2 years.', 'Batteries are covered for 1 year.']));
+    expect(ready).toMatchObject({ status: 'ready', chunkCount: 1 });
+    const { body } = await http.post<{ id: string }>('/chat/', { userId: 'u1', organisationId: org });
+    const { done } = await ask('How long is the laptop warranty?', body.id);
+    expect(done.text).toContain('2 years');
+
+    const broken = await upload(new TextEncoder().encode('%PDF-1.4 this is not really a pdf'));
+    expect(broken.status).toBe('failed');
+    expect(broken.error).toMatch(/PDF/);
   });
 
   it('rejects bad document uploads with a code and stores nothing', async () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 export const SUPPORTED_LANGUAGES = ['en', 'hi'] as const;
 export const supportedLanguageSchema = z.enum(SUPPORTED_LANGUAGES);
 
-export const DOCUMENT_FORMATS = ['text', 'markdown', 'html'] as const;
+export const DOCUMENT_FORMATS = ['text', 'markdown', 'html', 'pdf'] as const;
 export const documentFormatSchema = z.enum(DOCUMENT_FORMATS);
 
 /** Largest document accepted for upload, in UTF-8 bytes. */
@@ -21,11 +21,17 @@ export type OrganisationBody = z.infer<typeof organisationBodySchema>;
 export const organisationPatchSchema = organisationBodySchema.partial();
 export type OrganisationPatch = z.infer<typeof organisationPatchSchema>;
 
-export const documentUploadBodySchema = z.object({
-  title: z.string().min(1).max(500),
-  format: documentFormatSchema.default('text'),
-  content: z.string().min(1, 'content must not be empty'),
-});
+export const documentUploadBodySchema = z
+  .object({
+    title: z.string().min(1).max(500),
+    format: documentFormatSchema.default('text'),
+    /** The text, or for a PDF its bytes in base64. */
+    content: z.string().min(1, 'content must not be empty'),
+  })
+  .refine((body) => body.format !== 'pdf' || /^[A-Za-z0-9+/]+={0,2}$/.test(body.content), {
+    message: 'a pdf document is sent as base64',
+    path: ['content'],
+  });
 export type DocumentUploadBody = z.infer<typeof documentUploadBodySchema>;
 
 /** Content types accepted as a raw upload body, and the format each means. */
@@ -34,4 +40,5 @@ export const FORMAT_BY_CONTENT_TYPE: Record<string, (typeof DOCUMENT_FORMATS)[nu
   'text/markdown': 'markdown',
   'text/x-markdown': 'markdown',
   'text/html': 'html',
+  'application/pdf': 'pdf',
 };

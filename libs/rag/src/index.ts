@@ -12,3 +12,4 @@ export * from './answering/index.ts';
 export * from './llm/index.ts';
 export * from './pipeline/index.ts';
 export * from './retrieval/index.ts';
+export * from './pdf-text.ts';

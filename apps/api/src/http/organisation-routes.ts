@@ -26,7 +26,8 @@ const documentNotFound = (id: string): ApiError => new ApiError('document_not_fo
 /** Organisations (their profile is the context of answers) and their documents. */
 export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesDeps): Router {
   const router = express.Router();
-  const rawText = express.text({ type: Object.keys(FORMAT_BY_CONTENT_TYPE), limit: MAX_DOCUMENT_BYTES });
+  const rawText = express.text({ type: Object.keys(FORMAT_BY_CONTENT_TYPE).filter((t) => t.startsWith('text/')), limit: MAX_DOCUMENT_BYTES });
+  const rawPdf = express.raw({ type: 'application/pdf', limit: MAX_DOCUMENT_BYTES });
 
   const requireOrganisation = async (id: string): Promise<void> => {
     if (!(await knowledge.getOrganisation(id))) throw organisationNotFound(id);
@@ -36,7 +37,9 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
   const uploadBody = (req: Request): DocumentUploadBody => {
     const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     const format = FORMAT_BY_CONTENT_TYPE[type];
-    const body = format === undefined ? req.body : { title: req.query.title, format, content: req.body };
+    // A PDF's bytes are kept as base64; ingestion extracts its text on the workers.
+    const content: unknown = Buffer.isBuffer(req.body) ? req.body.toString('base64') : req.body;
+    const body = format === undefined ? req.body : { title: req.query.title, format, content };
     const parsed = parseBody(documentUploadBodySchema, body);
     if (utf8Bytes(parsed.content) > MAX_DOCUMENT_BYTES) {
       throw new ApiError('message_too_large', `document is over ${MAX_DOCUMENT_BYTES} bytes`);
@@ -66,7 +69,7 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
     res.json(organisation);
   });
 
-  router.post('/organisations/:organisationId/documents', rawText, async (req, res) => {
+  router.post('/organisations/:organisationId/documents', rawText, rawPdf, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const body = uploadBody(req);
     await requireOrganisation(organisationId);
@@ -75,7 +78,7 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
     res.status(202).json(document);
   });
 
-  router.put('/organisations/:organisationId/documents/:documentId', rawText, async (req, res) => {
+  router.put('/organisations/:organisationId/documents/:documentId', rawText, rawPdf, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const documentId = String(req.params.documentId);
     const body = uploadBody(req);
