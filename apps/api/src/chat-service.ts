@@ -4,7 +4,7 @@ import type { ChatFifo, ChatStopper, FrameLog, GenerationQueue } from '@ragstrea
 import { countConnections } from '@ragstream/realtime';
 import type { ChatStore } from '@ragstream/store';
 import type { Redis } from 'ioredis';
-import { chatNotFound } from './api-error.ts';
+import { ApiError, chatNotFound } from './api-error.ts';
 
 export interface UserMessageInput {
   text: string;
@@ -48,6 +48,9 @@ export class ChatService {
       text: input.text,
       clientMessageId: input.clientMessageId,
     });
+    if (!created && value.text !== input.text) {
+      throw new ApiError('conflict', `clientMessageId ${input.clientMessageId ?? ''} was already used for a different message`);
+    }
     return { message: value, organisationId: chat.organisationId, created, generationId: generationIdFor(value.id) };
   }
 

@@ -363,6 +363,9 @@ describe('REST API on 1 API node and 1 worker (fast synthetic answers)', () => {
       const late = await http.post<ChatMessage & { generationId: string }>(`/chat/${chatId}/messages`, body);
       expect(late.status).toBe(200);
       expect(late.body.id).toBe(first.body.id);
+      // The same client message id with other text is a conflict, not a resend.
+      const clash = await http.post<{ code: string }>(`/chat/${chatId}/messages`, { ...body, text: 'Something else entirely' });
+      expect(clash).toMatchObject({ status: 409, body: { code: 'conflict' } });
 
       // A later, different message is answered next: had a duplicate answer been queued, its frames would come first.
       const next = await http.post<ChatMessage & { generationId: string }>(`/chat/${chatId}/messages`, {
