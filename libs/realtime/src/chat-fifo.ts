@@ -38,10 +38,6 @@ export class ChatFifo {
     return (await this.redis.lindex(this.keys.chatFifo(chatId), 0)) ?? undefined;
   }
 
-  list(chatId: string): Promise<string[]> {
-    return this.redis.lrange(this.keys.chatFifo(chatId), 0, -1);
-  }
-
   async remove(chatId: string, generationId: string): Promise<void> {
     await this.redis.lrem(this.keys.chatFifo(chatId), 0, generationId);
   }

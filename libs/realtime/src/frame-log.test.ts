@@ -116,7 +116,8 @@ describe('FrameLog and GenerationStream on real Redis', () => {
   it('a cancelled generation does not start', async () => {
     const chatId = randomUUID();
     const generationId = `gen-${randomUUID()}`;
-    await log.markCancelled([generationId]);
+    // As ChatStopper's script does before it tells the workers.
+    await redis.hset(keys.generationMeta(generationId), 'cancel', '1');
     expect(await log.startAttempt(generationId, chatId)).toMatchObject({ kind: 'cancelled' });
   });
 });

@@ -141,15 +141,4 @@ export class FrameLog {
     const frames = await this.readAfter(generationId, meta.attemptStartSeq - 1);
     return frames.map((frame) => (frame.mt === 'chat_message_bot_partial' ? frame.delta : '')).join('');
   }
-
-  /** Marks generations as cancelled so that a worker picking one up later stops at once. */
-  async markCancelled(generationIds: string[]): Promise<void> {
-    if (generationIds.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const id of generationIds) {
-      pipeline.hset(this.keys.generationMeta(id), 'cancel', '1');
-      pipeline.expire(this.keys.generationMeta(id), this.ttlSeconds);
-    }
-    await pipeline.exec();
-  }
 }
