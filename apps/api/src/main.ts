@@ -68,10 +68,10 @@ async function main(): Promise<void> {
   app.disable('x-powered-by');
   app.use(cors(config.CORS_ORIGIN));
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
+  app.use(organisationRoutes({ knowledge, ingestion }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps, logger));
   app.use(chatRoutes({ store, knowledge, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
-  app.use(organisationRoutes({ knowledge, ingestion }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

@@ -130,6 +130,16 @@ describe('RAG answers with the offline defaults, through real ingestion and work
     expect(broken.error).toMatch(/PDF/);
   });
 
+  it('accepts a JSON document far larger than a chat message', async () => {
+    const org = await createOrganisation(http, { name: 'Big' });
+    const filler = 'This paragraph only fills space. '.repeat(40);
+    const content = [...Array.from({ length: 300 }, () => filler), 'The warehouse is in Pune.'].join('\n\n');
+    expect(Buffer.byteLength(content)).toBeGreaterThan(300 * 1024);
+    const document = await uploadAndWait(http, org, { title: 'Big', content });
+    expect(document.status).toBe('ready');
+    expect(document.chunkCount).toBeGreaterThan(100);
+  });
+
   it('rejects bad document uploads with a code and stores nothing', async () => {
     const org = await createOrganisation(http, { name: 'Strict' });
     const post = (body: unknown) => http.post<{ code: string }>(`/organisations/${org}/documents`, body);

@@ -23,11 +23,17 @@ export interface OrganisationRoutesDeps {
 const organisationNotFound = (id: string): ApiError => new ApiError('organisation_not_found', `organisation ${id} does not exist`);
 const documentNotFound = (id: string): ApiError => new ApiError('document_not_found', `document ${id} does not exist`);
 
-/** Organisations (their profile is the context of answers) and their documents. */
+/**
+ * Organisations (their profile is the context of answers) and their documents.
+ * Document routes parse their own bodies, so mount this router before a general JSON parser.
+ */
 export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesDeps): Router {
   const router = express.Router();
   const rawText = express.text({ type: Object.keys(FORMAT_BY_CONTENT_TYPE).filter((t) => t.startsWith('text/')), limit: MAX_DOCUMENT_BYTES });
   const rawPdf = express.raw({ type: 'application/pdf', limit: MAX_DOCUMENT_BYTES });
+  // Mounted before the API's small JSON limit: a document in JSON (a PDF in base64) may be large.
+  const documentJson = express.json({ limit: Math.ceil(MAX_DOCUMENT_BYTES * 1.4) });
+  const profileJson = express.json();
 
   const requireOrganisation = async (id: string): Promise<void> => {
     if (!(await knowledge.getOrganisation(id))) throw organisationNotFound(id);
@@ -47,7 +53,7 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
     return parsed;
   };
 
-  router.post('/organisations', async (req, res) => {
+  router.post('/organisations', profileJson, async (req, res) => {
     res.status(201).json(await knowledge.createOrganisation(parseBody(organisationBodySchema, req.body)));
   });
 
@@ -62,14 +68,14 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
     res.json(organisation);
   });
 
-  router.put('/organisations/:organisationId', async (req, res) => {
+  router.put('/organisations/:organisationId', profileJson, async (req, res) => {
     const id = String(req.params.organisationId);
     const organisation = await knowledge.updateOrganisation(id, parseBody(organisationPatchSchema, req.body));
     if (!organisation) throw organisationNotFound(id);
     res.json(organisation);
   });
 
-  router.post('/organisations/:organisationId/documents', rawText, rawPdf, async (req, res) => {
+  router.post('/organisations/:organisationId/documents', documentJson, rawText, rawPdf, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const body = uploadBody(req);
     await requireOrganisation(organisationId);
@@ -78,7 +84,7 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
     res.status(202).json(document);
   });
 
-  router.put('/organisations/:organisationId/documents/:documentId', rawText, rawPdf, async (req, res) => {
+  router.put('/organisations/:organisationId/documents/:documentId', documentJson, rawText, rawPdf, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const documentId = String(req.params.documentId);
     const body = uploadBody(req);
