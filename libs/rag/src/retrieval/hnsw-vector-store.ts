@@ -4,6 +4,7 @@ import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
 import { writeFileAtomic, writeThenRename } from './atomic-file.ts';
 import { isCode, withFileLock } from './file-lock.ts';
+import { VersionCache } from './version-cache.ts';
 import { organisationDirName, pruneVersions, readVersion, writeVersion } from './versioned-files.ts';
 import { assertDimensions } from './vector-store.ts';
 import type { VectorHit, VectorRecord, VectorStore } from './vector-store.ts';
@@ -74,9 +75,7 @@ export class HnswVectorStore implements VectorStore {
   private readonly efSearch: number;
   private readonly initialCapacity: number;
   private readonly lockTimeoutMs: number;
-  private readonly loaded = new Map<string, OrganisationIndex>();
-  /** In-flight loads, one per organisation, shared by concurrent queries. */
-  private readonly loading = new Map<string, { version: number; promise: Promise<OrganisationIndex> }>();
+  private readonly cache = new VersionCache<OrganisationIndex>();
   /** Writes of this process, chained per organisation so that they never interleave. */
   private readonly writes = new Map<string, Promise<unknown>>();
   private closed = false;
@@ -154,7 +153,7 @@ export class HnswVectorStore implements VectorStore {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.writes.values()]);
-    this.loaded.clear();
+    this.cache.loaded.clear();
   }
 
   private organisationDir(organisationId: string): string {
@@ -165,15 +164,7 @@ export class HnswVectorStore implements VectorStore {
   private async current(organisationId: string): Promise<OrganisationIndex> {
     const dir = this.organisationDir(organisationId);
     const version = (await readVersion(dir, NAME)) ?? 0;
-    const state = this.loaded.get(organisationId);
-    if (state && state.version === version) return state;
-    const pending = this.loading.get(organisationId);
-    if (pending && pending.version === version) return pending.promise;
-    const promise = this.load(organisationId, dir, version).finally(() => {
-      if (this.loading.get(organisationId)?.promise === promise) this.loading.delete(organisationId);
-    });
-    this.loading.set(organisationId, { version, promise });
-    return promise;
+    return this.cache.get(organisationId, version, () => this.load(organisationId, dir, version));
   }
 
   private async load(organisationId: string, dir: string, version: number): Promise<OrganisationIndex> {
@@ -181,9 +172,9 @@ export class HnswVectorStore implements VectorStore {
       try {
         const state = await this.readState(dir, version);
         // Swap only if nothing newer was installed meanwhile (by a write of this process).
-        const installed = this.loaded.get(organisationId);
-        if (!installed || installed.version < state.version) this.loaded.set(organisationId, state);
-        return this.loaded.get(organisationId) ?? state;
+        const installed = this.cache.loaded.get(organisationId);
+        if (!installed || installed.version < state.version) this.cache.loaded.set(organisationId, state);
+        return this.cache.loaded.get(organisationId) ?? state;
       } catch (error) {
         // The files of an old version can be pruned under a slow reader: read the pointer again.
         if (!isCode(error, 'ENOENT') && !String(error).includes('failed to open file')) throw error;
@@ -240,7 +231,7 @@ export class HnswVectorStore implements VectorStore {
               await this.publish(dir, state);
             } catch (error) {
               // The in-memory index may be ahead of the disk now: forget it, reload on next use.
-              this.loaded.delete(organisationId);
+              this.cache.loaded.delete(organisationId);
               throw error;
             }
           },

@@ -4,6 +4,7 @@ import { writeFileAtomic } from './atomic-file.ts';
 import { isCode, withFileLock } from './file-lock.ts';
 import { buildKeywordIndex, KeywordIndex } from './keyword-index.ts';
 import type { Bm25Options, KeywordChunk, KeywordHit } from './keyword-index.ts';
+import { VersionCache } from './version-cache.ts';
 import { organisationDirName, pruneVersions, readVersion, writeVersion } from './versioned-files.ts';
 
 /** What the hybrid retriever needs of keyword search. */
@@ -45,8 +46,7 @@ export class KeywordIndexStore implements KeywordSearcher {
   private readonly dataDir: string;
   private readonly bm25: Bm25Options;
   private readonly lockTimeoutMs: number;
-  private readonly loaded = new Map<string, Loaded>();
-  private readonly loading = new Map<string, { version: number; promise: Promise<Loaded> }>();
+  private readonly cache = new VersionCache<Loaded>();
 
   constructor(options: KeywordIndexStoreOptions) {
     this.dataDir = options.dataDir;
@@ -91,7 +91,7 @@ export class KeywordIndexStore implements KeywordSearcher {
   }
 
   async close(): Promise<void> {
-    this.loaded.clear();
+    this.cache.loaded.clear();
   }
 
   private organisationDir(organisationId: string): string {
@@ -101,15 +101,7 @@ export class KeywordIndexStore implements KeywordSearcher {
   private async current(organisationId: string): Promise<Loaded> {
     const dir = this.organisationDir(organisationId);
     const version = (await readVersion(dir, NAME)) ?? 0;
-    const loaded = this.loaded.get(organisationId);
-    if (loaded && loaded.version === version) return loaded;
-    const pending = this.loading.get(organisationId);
-    if (pending && pending.version === version) return pending.promise;
-    const promise = this.load(organisationId, dir, version).finally(() => {
-      if (this.loading.get(organisationId)?.promise === promise) this.loading.delete(organisationId);
-    });
-    this.loading.set(organisationId, { version, promise });
-    return promise;
+    return this.cache.get(organisationId, version, () => this.load(organisationId, dir, version));
   }
 
   private async load(organisationId: string, dir: string, version: number): Promise<Loaded> {
@@ -117,11 +109,11 @@ export class KeywordIndexStore implements KeywordSearcher {
       try {
         const index =
           version === 0 ? undefined : KeywordIndex.load(await readFile(join(dir, `${NAME}.v${version}.json`), 'utf8'));
-        const installed = this.loaded.get(organisationId);
+        const installed = this.cache.loaded.get(organisationId);
         // Never step back to an older version that a slower load finished late.
         if (installed && installed.version > version) return installed;
         const fresh = { version, index };
-        this.loaded.set(organisationId, fresh);
+        this.cache.loaded.set(organisationId, fresh);
         return fresh;
       } catch (error) {
         // An old version's file may have been pruned under a slow reader: read the pointer again.
