@@ -12,10 +12,8 @@ if (address) {
     dimensions: 8,
   }));
 } else {
+  // No Milvus server can run on the development machines; docker compose provides one.
   console.warn('MilvusVectorStore contract tests SKIPPED: set MILVUS_ADDRESS (host:port) to run them against Milvus.');
-  describe.skip('MilvusVectorStore: vector store contract (needs MILVUS_ADDRESS)', () => {
-    it('runs only against a Milvus server', () => undefined);
-  });
 }
 
 describe('MilvusVectorStore without a server', () => {
