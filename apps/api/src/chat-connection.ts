@@ -85,6 +85,11 @@ export class ChatConnection {
         text: frame.message,
         clientMessageId: frame.clientMessageId,
       });
+      const dispatch = await this.deps.service.admitAnswer(stored, {
+        userId: frame.userId,
+        timezone: frame.timezone,
+        selectedLanguage: frame.selectedLanguage,
+      });
       this.send({
         mt: 'message_upload_confirm',
         chatId: this.chatId,
@@ -93,11 +98,7 @@ export class ChatConnection {
         ...(frame.clientMessageId === undefined ? {} : { clientMessageId: frame.clientMessageId }),
         ...(stored.created ? {} : { duplicate: true }),
       });
-      await this.deps.service.requestAnswer(stored, {
-        userId: frame.userId,
-        timezone: frame.timezone,
-        selectedLanguage: frame.selectedLanguage,
-      });
+      await dispatch?.();
     } catch (err) {
       if (err instanceof ApiError) {
         this.send(err.toFrame(clientMessageId));

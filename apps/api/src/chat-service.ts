@@ -1,6 +1,7 @@
 import type { ChatMessage, ChatStatus, RedisKeys } from '@ragstream/protocol';
 import { generationIdFor } from '@ragstream/protocol';
-import type { ChatFifo, ChatStopper, FrameLog, GenerationQueue } from '@ragstream/realtime';
+import type { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import type { FrameLog } from '@ragstream/realtime';
 import { countConnections } from '@ragstream/realtime';
 import type { ChatStore } from '@ragstream/store';
 import type { Redis } from 'ioredis';
@@ -28,9 +29,8 @@ export interface StoredUserMessage {
 export interface ChatServiceDeps {
   store: ChatStore;
   queue: GenerationQueue;
-  stopper: ChatStopper;
+  lifecycle: GenerationLifecycle;
   log: FrameLog;
-  fifo: ChatFifo;
   redis: Redis;
   keys: RedisKeys;
 }
@@ -54,14 +54,23 @@ export class ChatService {
     return { message: value, organisationId: chat.organisationId, created, generationId: generationIdFor(value.id) };
   }
 
-  /** Enqueues the answer to a stored user message, unless a resend finds it already enqueued or answered. */
+  /** Admits and dispatches the answer to a stored user message (for callers that confirm afterwards). */
   async requestAnswer(stored: StoredUserMessage, options: AnswerOptions): Promise<void> {
+    await (await this.admitAnswer(stored, options))?.();
+  }
+
+  /**
+   * Fixes the answer's place in its chat's order, so that a confirmation sent after it
+   * matches the order in which answers come; returns the dispatch to call next, or
+   * undefined when a resend finds its answer already requested or given.
+   */
+  async admitAnswer(stored: StoredUserMessage, options: AnswerOptions): Promise<(() => Promise<void>) | undefined> {
     if (!stored.created) {
       const state = await this.deps.queue.state(stored.generationId);
-      if (state !== 'unknown') return;
-      if (await this.deps.store.findBotMessageByGeneration(stored.generationId)) return;
+      if (state !== 'unknown') return undefined;
+      if (await this.deps.store.findBotMessageByGeneration(stored.generationId)) return undefined;
     }
-    await this.deps.queue.enqueue({
+    const data = {
       chatId: stored.message.chatId,
       organisationId: stored.organisationId,
       userId: options.userId,
@@ -71,18 +80,21 @@ export class ChatService {
       timezone: options.timezone,
       selectedLanguage: options.selectedLanguage,
       enqueuedAt: Date.now(),
-    });
+    };
+    const admission = await this.deps.lifecycle.admit(data);
+    if (admission.kind === 'finished') return undefined;
+    return () => this.deps.lifecycle.dispatch(data);
   }
 
   async stop(chatId: string): Promise<string[]> {
     if (!(await this.deps.store.getChat(chatId))) throw chatNotFound(chatId);
-    return this.deps.stopper.stop(chatId);
+    return this.deps.lifecycle.stop(chatId);
   }
 
   /** Deletes the chat first, so that an answer stopped meanwhile is not stored into it. */
   async deleteChat(chatId: string): Promise<boolean> {
     const deleted = await this.deps.store.deleteChat(chatId);
-    if (deleted) await this.deps.stopper.stop(chatId);
+    if (deleted) await this.deps.lifecycle.stop(chatId);
     return deleted;
   }
 
@@ -90,7 +102,7 @@ export class ChatService {
     if (!(await this.deps.store.getChat(chatId))) throw chatNotFound(chatId);
     const [connections, head] = await Promise.all([
       countConnections(this.deps.redis, this.deps.keys, chatId),
-      this.deps.fifo.head(chatId),
+      this.deps.lifecycle.head(chatId),
     ]);
     const meta = head === undefined ? undefined : await this.deps.log.meta(head);
     const generating =

@@ -3,17 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
-import {
-  ChatFifo,
-  ChatStopper,
-  FrameHub,
-  FrameLog,
-  GenerationFinalizer,
-  GenerationQueue,
-  IngestionQueue,
-  Presence,
-  createRedis,
-} from '@ragstream/realtime';
+import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import { FrameHub, FrameLog, IngestionQueue, Presence, createRedis } from '@ragstream/realtime';
 import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import type { ConnectionDeps } from './chat-connection.ts';
@@ -46,12 +37,10 @@ async function main(): Promise<void> {
   await knowledge.ensureDefaultOrganisation();
 
   const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
-  const fifo = new ChatFifo(redis, keys);
-  const queue = new GenerationQueue(redis, keys, fifo);
-  const finalizer = new GenerationFinalizer(store, log, fifo, queue);
-  const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, queue, finalizer);
+  const queue = new GenerationQueue(redis, keys, logger);
+  const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   const ingestion = new IngestionQueue(redis, keys);
-  const service = new ChatService({ store, queue, stopper, log, fifo, redis, keys });
+  const service = new ChatService({ store, queue, lifecycle, log, redis, keys });
   const presence = new Presence(redis, keys, nodeId);
   presence.start();
   const hub = new FrameHub(frameSubscriber, keys, (channel, err) => logger.error('invalid frame on channel', { channel, err }));
@@ -59,7 +48,7 @@ async function main(): Promise<void> {
     store,
     service,
     presence,
-    subscriptions: { hub, log, fifo },
+    subscriptions: { hub, log, fifo: lifecycle },
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     logger,
   };

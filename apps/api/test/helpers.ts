@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Chat, ChatMessage, ChatStatus, ErrorCode, Page } from '@ragstream/protocol';
-import { GenerationQueue, ChatFifo } from '@ragstream/realtime';
+import { GenerationQueue } from '@ragstream/lifecycle';
+import { createLogger } from '@ragstream/runtime';
 import { RedisKeys } from '@ragstream/protocol';
 import { SqliteChatStore } from '@ragstream/store';
 import type { HttpClient, HttpResult, TestCluster } from '@ragstream/testing';
@@ -58,7 +59,7 @@ export async function openStore(cluster: TestCluster): Promise<SqliteChatStore> 
 export async function generationJobs(cluster: TestCluster): Promise<{ id: string; chatId: string; text: string }[]> {
   const redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
   const keys = new RedisKeys(cluster.prefix);
-  const queue = new GenerationQueue(redis, keys, new ChatFifo(redis, keys));
+  const queue = new GenerationQueue(redis, keys, createLogger('test', 'error'));
   try {
     const jobs = await queue.queue.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children', 'paused']);
     return jobs.map((job) => ({ id: job.id ?? '', chatId: job.data.chatId, text: job.data.text }));

@@ -1,3 +1,5 @@
+import type { Logger } from '@ragstream/runtime';
+
 /**
  * Answers survive disconnects so that clients can resume them; one whose chat has
  * had no client for `abandonAfterMs` is stopped (stored as stopped).
@@ -11,6 +13,7 @@ export class AbandonWatch {
     private readonly chatId: string,
     private readonly abandonAfterMs: number,
     private readonly countConnections: (chatId: string) => Promise<number>,
+    private readonly logger: Logger,
     private readonly onAbandon: () => Promise<void>,
   ) {}
 
@@ -31,7 +34,9 @@ export class AbandonWatch {
     let connections: number;
     try {
       connections = await this.countConnections(this.chatId);
-    } catch {
+    } catch (err) {
+      // Counted again at the next tick; an answer is never abandoned on a failed count.
+      this.logger.warn('could not count the chat’s connections', { chatId: this.chatId, err });
       return;
     }
     if (connections > 0) {
@@ -43,6 +48,6 @@ export class AbandonWatch {
     if (now - this.emptySince < this.abandonAfterMs || !this.timer) return;
     this.fired = true;
     this.stop();
-    await this.onAbandon().catch(() => undefined);
+    await this.onAbandon().catch((err: unknown) => this.logger.error('could not abandon the answer', { chatId: this.chatId, err }));
   }
 }

@@ -29,6 +29,8 @@ const workerEnvSchema = z
     ANSWER_PASSAGES: z.coerce.number().int().min(1).max(20).default(3),
     CHUNK_SIZE: z.coerce.number().int().min(200).max(20_000).default(1200),
     CHUNK_OVERLAP: z.coerce.number().int().min(0).max(5_000).default(150),
+    /** For the chaos suite only: a pause between an answer's last token and its terminal frame, so that a kill can land there. */
+    RAGSTREAM_TEST_PAUSE_BEFORE_FINISH_MS: z.coerce.number().int().min(0).default(0),
   })
   .refine((env) => env.CHUNK_OVERLAP < env.CHUNK_SIZE, { message: 'must be smaller than CHUNK_SIZE', path: ['CHUNK_OVERLAP'] })
   .refine((env) => env.LLM_PROVIDER !== 'openai' || env.OPENAI_BASE_URL !== undefined, {

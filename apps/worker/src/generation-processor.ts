@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BotStatus, GenerateJobData, Source } from '@ragstream/protocol';
 import { generateJobSchema } from '@ragstream/protocol';
 import type { Responder } from '@ragstream/rag';
-import type { ChatFifo, ChatStopper, FrameLog, GenerationFinalizer, GenerationQueue } from '@ragstream/realtime';
+import { isLlmError } from '@ragstream/rag';
+import type { AnswerEnd, Begin, GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import type { FrameLog, StreamEnd } from '@ragstream/realtime';
 import { GenerationStream } from '@ragstream/realtime';
-import type { TerminalExtras } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { DelayedError } from 'bullmq';
@@ -16,130 +18,162 @@ const TURN_RECHECK_MS = 5_000;
 export interface ProcessorDeps {
   store: ChatStore;
   log: FrameLog;
-  fifo: ChatFifo;
+  lifecycle: GenerationLifecycle;
   queue: GenerationQueue;
-  finalizer: GenerationFinalizer;
-  stopper: ChatStopper;
   responder: Responder;
   countConnections: (chatId: string) => Promise<number>;
   flushWindowMs: number;
   abandonAfterMs: number;
+  /** Chaos suite only: pause between the last token and the terminal frame. */
+  pauseBeforeFinishMs: number;
   logger: Logger;
 }
 
 export type ProcessOutcome = BotStatus | 'superseded' | 'already-finished';
 
-/** Runs one attempt of one generation job. */
+/** Thrown so that BullMQ retries the job: the next attempt starts the answer over, visibly to clients. */
+class RetryableAttemptError extends Error {
+  override readonly name = 'RetryableAttemptError';
+}
+
+/** Runs one attempt of one generation job; every state change goes through the lifecycle. */
 export class GenerationProcessor {
   constructor(private readonly deps: ProcessorDeps) {}
 
   /** Declared with three parameters: BullMQ passes the cancellation signal only to such processors. */
   readonly process = async (job: Job<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<ProcessOutcome> => {
     const data = generateJobSchema.parse(job.data);
-    await this.waitForTurn(job, data, token);
-    const { store, log, finalizer } = this.deps;
+    const { lifecycle, store } = this.deps;
     const { chatId, generationId } = data;
 
-    const stored = await store.findBotMessageByGeneration(generationId);
-    if (stored) {
-      // An earlier attempt stored the answer and died before it said so.
-      await finalizer.finalizeUnrun(chatId, generationId, stored.status ?? 'complete', data.enqueuedAt);
+    // Its state may have expired long after the answer was stored: never answer twice.
+    if (await store.findBotMessageByGeneration(generationId)) {
+      await lifecycle.complete(chatId, generationId, data.enqueuedAt);
       return 'already-finished';
     }
-    const start = await log.startAttempt(generationId, chatId);
-    if (start.kind === 'done') {
-      await finalizer.advance(chatId, generationId);
+    const begin = await this.waitForTurn(job, data, token);
+    if (begin.kind === 'finished') {
+      // An earlier attempt finished and its process died before storing the answer.
+      await lifecycle.complete(chatId, generationId, data.enqueuedAt);
       return 'already-finished';
     }
-    if (start.kind === 'cancelled') {
-      await finalizer.finalizeUnrun(chatId, generationId, 'stopped', data.enqueuedAt);
+    if (begin.kind === 'cancelled') {
+      await lifecycle.endUnrun(chatId, generationId, 'stopped');
       return 'stopped';
     }
-    return this.generate(job, data, start.attempt, signal);
+    return this.generate(job, data, begin.attempt, signal);
   };
 
-  private async generate(
-    job: Job<GenerateJobData>,
-    data: GenerateJobData,
-    attempt: number,
-    signal: AbortSignal | undefined,
-  ): Promise<ProcessOutcome> {
+  private async generate(job: Job<GenerateJobData>, data: GenerateJobData, attempt: number, signal: AbortSignal | undefined): Promise<ProcessOutcome> {
     const { chatId, generationId } = data;
+    const ids = { chatId, generationId, attempt, jobId: job.id };
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
 
-    const stream = new GenerationStream(this.deps.log, { chatId, generationId, attempt }, this.deps.flushWindowMs, (reason) =>
-      controller.abort(new Error(`attempt ${attempt} superseded (${reason})`)),
+    const stream = new GenerationStream(this.deps.log, { chatId, generationId, attempt }, this.deps.flushWindowMs, (end) =>
+      controller.abort(new Error(`attempt ${attempt} ended: ${end.reason}`)),
     );
-    const watch = new AbandonWatch(chatId, this.deps.abandonAfterMs, this.deps.countConnections, async () => {
-      this.deps.logger.info('no client connected; abandoning answer', { chatId, generationId });
-      await this.deps.stopper.stop(chatId);
+    const watch = new AbandonWatch(chatId, this.deps.abandonAfterMs, this.deps.countConnections, this.deps.logger, async () => {
+      this.deps.logger.info('no client connected; abandoning answer', ids);
+      await this.deps.lifecycle.stop(chatId);
     });
     stream.typing(data.userMessageId);
     watch.start();
 
-    let status: BotStatus = 'complete';
-    let sources: Source[] = [];
-    const extras: TerminalExtras = {};
+    const end: AnswerEnd = { status: 'complete', text: '', sources: [] };
+    let failure: unknown;
     try {
-      const request = {
-        chatId,
-        organisationId: data.organisationId,
-        userId: data.userId,
-        userMessageId: data.userMessageId,
-        text: data.text,
-        selectedLanguage: data.selectedLanguage,
-        timezone: data.timezone,
-      };
-      for await (const event of this.deps.responder.respond(request, controller.signal)) {
+      let sources: Source[] = [];
+      for await (const event of this.deps.responder.respond(toRequest(data), controller.signal)) {
         if (event.type === 'delta') stream.push(event.text);
         else if (event.type === 'sources') sources = event.sources;
         else if (event.type === 'status') stream.status(event.stage, event.language);
-        else Object.assign(extras, { grounded: event.grounded, language: event.language });
+        else Object.assign(end, { grounded: event.grounded, language: event.language });
+      }
+      end.sources = sources;
+      if (this.deps.pauseBeforeFinishMs > 0) {
+        this.deps.logger.info('pausing before finish', ids);
+        await sleep(this.deps.pauseBeforeFinishMs);
       }
     } catch (err) {
-      if (stream.lostReason) return 'superseded';
-      if (controller.signal.aborted) {
-        status = 'stopped';
-      } else if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
-        // BullMQ runs it again; the next attempt's first frame tells clients to drop this text.
-        await stream.drain().catch(() => undefined);
-        throw err;
-      } else {
-        status = 'failed';
-        extras.error = err instanceof Error ? err.message : String(err);
-        this.deps.logger.error('generation failed', { chatId, generationId, attempt, err });
-      }
+      failure = err;
     } finally {
       watch.stop();
       signal?.removeEventListener('abort', onAbort);
     }
 
-    await stream.drain();
-    if (stream.lostReason) return 'superseded';
-    const message = await this.deps.finalizer.saveAnswer({ chatId, generationId, text: stream.text, status, sources, grounded: extras.grounded, askedAt: data.enqueuedAt });
-    await stream.finish(status, message.id, sources, extras);
-    await this.deps.finalizer.advance(chatId, generationId);
-    return status;
+    const streamEnd = await stream.drain();
+    end.text = stream.text;
+    const verdict = this.judge(job, streamEnd, controller.signal.aborted && signal?.aborted === true, failure);
+    if (verdict.kind === 'superseded') {
+      this.deps.logger.warn('attempt superseded; it stops without writing', { ...ids, reason: verdict.reason });
+      return 'superseded';
+    }
+    if (verdict.kind === 'retry') {
+      this.deps.logger.warn('attempt failed; the job will be retried', { ...ids, err: verdict.error });
+      throw new RetryableAttemptError(verdict.error.message, { cause: verdict.error });
+    }
+    end.status = verdict.status;
+    if (verdict.status === 'failed') {
+      end.error = verdict.error;
+      this.deps.logger.error('generation failed', { ...ids, error: verdict.error });
+    }
+    const outcome = await this.deps.lifecycle.finish({ chatId, generationId, attempt }, end, data.enqueuedAt);
+    if (outcome.kind === 'superseded') {
+      this.deps.logger.warn('attempt superseded at its end; nothing stored by it', { ...ids, reason: outcome.reason });
+      return 'superseded';
+    }
+    return outcome.status;
   }
 
-  /** One answer per chat at a time, in order: a job that is not at the head of its chat waits (delayed). */
-  private async waitForTurn(job: Job<GenerateJobData>, data: GenerateJobData, token: string | undefined): Promise<void> {
+  /** How an attempt ends, from what stopped it. */
+  private judge(job: Job<GenerateJobData>, streamEnd: StreamEnd | undefined, cancelledByStop: boolean, failure: unknown): Verdict {
+    if (streamEnd?.reason === 'fenced' || streamEnd?.reason === 'done') return { kind: 'superseded', reason: streamEnd.reason };
+    // Redis failed under the attempt: clients may have missed frames, so the next attempt starts over.
+    if (streamEnd?.reason === 'failed') return this.retryOrFail(job, streamEnd.error);
+    if (streamEnd?.reason === 'cancelled' || cancelledByStop) return { kind: 'end', status: 'stopped' };
+    if (failure === undefined) return { kind: 'end', status: 'complete' };
+    const error = failure instanceof Error ? failure : new Error(String(failure));
+    if (isLlmError(failure) && !failure.retryable) return { kind: 'end', status: 'failed', error: error.message };
+    return this.retryOrFail(job, error);
+  }
+
+  private retryOrFail(job: Job<GenerateJobData>, error: Error): Verdict {
+    if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) return { kind: 'retry', error };
+    return { kind: 'end', status: 'failed', error: error.message };
+  }
+
+  /** One answer per chat at a time, in order: a job that is not its chat's turn waits (delayed) until promoted. */
+  private async waitForTurn(job: Job<GenerateJobData>, data: GenerateJobData, token: string | undefined): Promise<Exclude<Begin, { kind: 'wait' }>> {
+    const { lifecycle, queue } = this.deps;
     for (;;) {
-      const head = await this.deps.fifo.head(data.chatId);
-      if (head === undefined || head === data.generationId) return;
-      const state = await this.deps.queue.state(head);
-      if (state === 'unknown' || state === 'completed' || state === 'failed') {
-        // The head's job ended without handing over (its process died in between).
-        await this.deps.finalizer.finalizeUnrun(data.chatId, head, 'failed');
-        continue;
-      }
+      const begin = await lifecycle.begin(data);
+      if (begin.kind !== 'wait') return begin;
+      if ((await lifecycle.checkHead(data.chatId, begin.head)) === 'ended') continue;
       await job.moveToDelayed(Date.now() + TURN_RECHECK_MS, token);
       // The head may have ended between the check and the move, promoting nothing: look once more.
-      if ((await this.deps.fifo.head(data.chatId)) === data.generationId) await job.promote().catch(() => undefined);
+      if ((await lifecycle.head(data.chatId)) === data.generationId) await queue.promote(data.generationId);
       throw new DelayedError();
     }
   }
+}
+
+type Verdict =
+  | { kind: 'superseded'; reason: 'fenced' | 'done' }
+  | { kind: 'retry'; error: Error }
+  | { kind: 'end'; status: 'complete' | 'stopped' }
+  | { kind: 'end'; status: 'failed'; error: string };
+
+function toRequest(data: GenerateJobData) {
+  return {
+    chatId: data.chatId,
+    organisationId: data.organisationId,
+    userId: data.userId,
+    userMessageId: data.userMessageId,
+    text: data.text,
+    selectedLanguage: data.selectedLanguage,
+    timezone: data.timezone,
+  };
 }

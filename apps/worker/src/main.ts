@@ -3,16 +3,8 @@ import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { GenerateJobData } from '@ragstream/protocol';
-import {
-  ChatFifo,
-  ChatStopper,
-  FrameLog,
-  GenerationFinalizer,
-  GenerationQueue,
-  countConnections,
-  createRedis,
-  listenForCancellations,
-} from '@ragstream/realtime';
+import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import { FrameLog, countConnections, createRedis, listenForCancellations } from '@ragstream/realtime';
 import type { IngestionJobData } from '@ragstream/realtime';
 import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
@@ -50,22 +42,19 @@ async function main(): Promise<void> {
   const retrieval = createRetrievalComponents(config);
 
   const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
-  const fifo = new ChatFifo(redis, keys);
-  const queue = new GenerationQueue(redis, keys, fifo);
-  const finalizer = new GenerationFinalizer(store, log, fifo, queue);
-  const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, queue, finalizer);
+  const queue = new GenerationQueue(redis, keys, logger);
+  const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   const responder = createResponder(config, new StorePipelineContext(store, knowledge, retrieval.retriever));
   const processor = new GenerationProcessor({
     store,
     log,
-    fifo,
+    lifecycle,
     queue,
-    finalizer,
-    stopper,
     responder,
     countConnections: (chatId) => countConnections(redis, keys, chatId),
     flushWindowMs: config.FRAME_FLUSH_MS,
     abandonAfterMs: config.ABANDON_AFTER_SECONDS * 1000,
+    pauseBeforeFinishMs: config.RAGSTREAM_TEST_PAUSE_BEFORE_FINISH_MS,
     logger,
   });
 
@@ -83,12 +72,10 @@ async function main(): Promise<void> {
   worker.on('error', (err) => logger.error('worker error', { err }));
   worker.on('failed', (job, err) => {
     if (!job) return;
-    void (async () => {
-      // Only a job that BullMQ will not run again (out of attempts, or stalled too often) is ended here.
-      if ((await queue.state(job.id ?? '')) !== 'failed') return;
-      logger.warn('generation job failed for good', { jobId: job.id, err });
-      await finalizer.finalizeUnrun(job.data.chatId, job.data.generationId, 'failed', job.data.enqueuedAt);
-    })().catch((error: unknown) => logger.error('could not finalise failed job', { jobId: job.id, err: error }));
+    // Only a job that BullMQ will not run again (out of attempts, or stalled too often) is ended there.
+    lifecycle
+      .jobFailed(job.data, err.message)
+      .catch((error: unknown) => logger.error('could not end a failed job', { jobId: job.id, chatId: job.data.chatId, generationId: job.data.generationId, err: error }));
   });
   const ingestion = new IngestionProcessor({
     knowledge,

@@ -1,12 +1,16 @@
 import type { GenerationFrame, ResumeParams } from '@ragstream/protocol';
-import type { ChatFifo } from './chat-fifo.ts';
 import type { FrameHub } from './frame-hub.ts';
 import type { FrameLog } from './frame-log.ts';
+
+/** Which generation a chat runs now (the head of its answer order). */
+export interface ChatTurn {
+  head(chatId: string): Promise<string | undefined>;
+}
 
 export interface SubscriptionDeps {
   hub: FrameHub;
   log: FrameLog;
-  fifo: ChatFifo;
+  fifo: ChatTurn;
 }
 
 /**

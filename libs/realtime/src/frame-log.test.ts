@@ -5,6 +5,7 @@ import { TEST_REDIS_URL, deleteKeysWithPrefix } from '@ragstream/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameLog } from './frame-log.ts';
+import type { StreamEnd } from './generation-stream.ts';
 import { GenerationStream } from './generation-stream.ts';
 
 describe('FrameLog and GenerationStream on real Redis', () => {
@@ -24,85 +25,116 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     await deleteKeysWithPrefix(keys.prefix);
   });
 
-  /** Frames published on the chat's channel, until its terminal frame. */
-  async function listen(chatId: string): Promise<{ ended: Promise<GenerationFrame[]> }> {
-    const frames: GenerationFrame[] = [];
-    const ended = new Promise<GenerationFrame[]>((resolve) => {
-      subscriber.on('message', (channel: string, message: string) => {
-        if (channel !== keys.chatFrames(chatId)) return;
-        const frame = JSON.parse(message) as GenerationFrame;
-        frames.push(frame);
-        if (frame.mt === 'chat_message_bot_complete') resolve(frames);
-      });
-    });
-    await subscriber.subscribe(keys.chatFrames(chatId));
-    return { ended };
+  /** What the lifecycle's begin script does for the log: the attempt that may append. */
+  async function runAttempt(generationId: string, attempt: number): Promise<void> {
+    const seq = Number((await redis.hget(keys.generationMeta(generationId), 'seq')) ?? 0);
+    await redis.hset(keys.generationMeta(generationId), 'attempt', attempt, 'attemptStartSeq', seq + 1);
+  }
+
+  function ids(): { chatId: string; generationId: string } {
+    return { chatId: randomUUID(), generationId: `gen-${randomUUID()}` };
   }
 
   it('numbers frames from 1 across attempts, logs and publishes them identically', async () => {
-    const chatId = randomUUID();
-    const generationId = `gen-${randomUUID()}`;
-    const live = await listen(chatId);
-    const first = await log.startAttempt(generationId, chatId);
-    expect(first).toMatchObject({ kind: 'started', attempt: 1, seq: 0 });
+    const { chatId, generationId } = ids();
+    const published: GenerationFrame[] = [];
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === keys.chatFrames(chatId)) published.push(JSON.parse(message) as GenerationFrame);
+    });
+    await subscriber.subscribe(keys.chatFrames(chatId));
+    await runAttempt(generationId, 1);
     const a = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, () => undefined);
     a.typing('m1');
     a.push('Hel');
     a.push('lo');
-    await a.drain();
+    expect(await a.drain()).toBeUndefined();
+    expect(a.text).toBe('Hello');
 
-    const second = await log.startAttempt(generationId, chatId);
-    expect(second).toMatchObject({ kind: 'started', attempt: 2 });
+    await runAttempt(generationId, 2);
     const b = new GenerationStream(log, { chatId, generationId, attempt: 2 }, 5, () => undefined);
     b.typing('m1');
     b.push('Hi');
-    expect(await b.finish('complete', 'msg-1', [])).toBe(true);
+    await b.drain();
 
     const logged = await log.readAfter(generationId, 0);
     expect(logged.map((f) => f.seq)).toEqual(logged.map((_, i) => i + 1));
-    expect(logged.at(-1)).toMatchObject({ mt: 'chat_message_bot_complete', attempt: 2, text: 'Hi', sources: [] });
-    const meta = await log.meta(generationId);
-    expect(meta).toMatchObject({ attempt: 2, done: true, seq: logged.length });
-    expect(await log.readAfter(generationId, meta?.attemptStartSeq ? meta.attemptStartSeq - 1 : 0)).toEqual(logged.slice(-3));
+    expect(logged.map((f) => f.attempt)).toEqual([1, 1, 1, 2, 2]);
     expect(await log.streamedText(generationId)).toBe('Hi');
-    expect(await live.ended).toEqual(logged);
+    await expect.poll(() => published.length).toBe(logged.length);
+    expect(published).toEqual(logged);
   });
 
-  it('fences a superseded attempt: its frames are refused and it is told to stop', async () => {
-    const chatId = randomUUID();
-    const generationId = `gen-${randomUUID()}`;
-    await log.startAttempt(generationId, chatId);
-    const reasons: string[] = [];
-    const stale = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, (reason) => reasons.push(reason));
+  it('fences a superseded attempt: its frames are refused, it is told once, and its text keeps only what was accepted', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
+    const ends: StreamEnd[] = [];
+    const stale = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, (end) => ends.push(end));
     stale.push('old ');
     await stale.drain();
-    await log.startAttempt(generationId, chatId);
+    await runAttempt(generationId, 2);
     stale.push('zombie text');
-    await stale.drain();
-    expect(reasons).toEqual(['fenced']);
-    expect(await stale.finish('complete', 'x', [])).toBe(false);
+    stale.push(' more');
+    expect(await stale.drain()).toEqual({ reason: 'fenced' });
+    expect(ends).toEqual([{ reason: 'fenced' }]);
+    expect(stale.text).toBe('old ');
     const frames = await log.readAfter(generationId, 0);
     expect(frames.map((f) => (f.mt === 'chat_message_bot_partial' ? f.delta : f.mt))).toEqual(['old ']);
   });
 
-  it('refuses every frame after the terminal one', async () => {
-    const chatId = randomUUID();
-    const generationId = `gen-${randomUUID()}`;
-    await log.startAttempt(generationId, chatId);
-    const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, () => undefined);
-    stream.push('done');
-    expect(await stream.finish('stopped', 'm', [])).toBe(true);
-    expect(await log.append(chatId, generationId, '*', [{ mt: 'typing_indicator', chatId, generationId, attempt: 1, replyTo: 'x' }], false)).toEqual({
+  it('refuses every frame once the generation is done', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
+    await redis.hset(keys.generationMeta(generationId), 'done', '1');
+    expect(await log.append(chatId, generationId, 1, [{ mt: 'typing_indicator', chatId, generationId, attempt: 1, replyTo: 'x' }])).toEqual({
       ok: false,
       reason: 'done',
     });
-    expect(await log.startAttempt(generationId, chatId)).toEqual({ kind: 'done' });
+    expect(await log.readAfter(generationId, 0)).toEqual([]);
+  });
+
+  it('a stop request ends the stream at its next append, with no pub/sub message at all', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
+    const ends: StreamEnd[] = [];
+    const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, (end) => ends.push(end));
+    stream.push('kept ');
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    await redis.hset(keys.generationMeta(generationId), 'cancel', '1');
+    stream.push('refused');
+    expect(await stream.drain()).toEqual({ reason: 'cancelled' });
+    expect(ends).toEqual([{ reason: 'cancelled' }]);
+    expect(stream.text).toBe('kept ');
+    expect(await log.streamedText(generationId)).toBe('kept ');
+  });
+
+  it('sees a stop while no text flows (retrieval), by probing', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
+    const ended = new Promise<StreamEnd>((resolve) => {
+      const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, resolve);
+      stream.typing('m1');
+    });
+    await redis.hset(keys.generationMeta(generationId), 'cancel', '1');
+    expect(await ended).toEqual({ reason: 'cancelled' });
+  });
+
+  it('ends at once when Redis fails under it', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
+    const broken = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
+    const brokenLog = new FrameLog(broken, keys, 60);
+    const ended = new Promise<StreamEnd>((resolve) => {
+      const stream = new GenerationStream(brokenLog, { chatId, generationId, attempt: 1 }, 5, resolve);
+      stream.push('lost');
+    });
+    const end = await ended;
+    expect(end.reason).toBe('failed');
+    broken.disconnect();
   });
 
   it('flushes the first delta at once and coalesces the rest within the window', async () => {
-    const chatId = randomUUID();
-    const generationId = `gen-${randomUUID()}`;
-    await log.startAttempt(generationId, chatId);
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
     const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 50, () => undefined);
     stream.push('first ');
     for (let i = 0; i < 100; i += 1) stream.push(`t${i} `);
@@ -111,13 +143,5 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     expect(partials).toHaveLength(2);
     expect(partials[0]).toMatchObject({ delta: 'first ' });
     expect(stream.text).toBe(`first ${Array.from({ length: 100 }, (_, i) => `t${i} `).join('')}`);
-  });
-
-  it('a cancelled generation does not start', async () => {
-    const chatId = randomUUID();
-    const generationId = `gen-${randomUUID()}`;
-    // As ChatStopper's script does before it tells the workers.
-    await redis.hset(keys.generationMeta(generationId), 'cancel', '1');
-    expect(await log.startAttempt(generationId, chatId)).toMatchObject({ kind: 'cancelled' });
   });
 });

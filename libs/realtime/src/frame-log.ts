@@ -4,54 +4,43 @@ import type { Redis } from 'ioredis';
 
 /*
  * A generation's frames live in a Redis list (index = seq - 1) beside a meta hash.
- * Both are written only by these scripts, which number frames atomically and
- * publish them in the same step, so the log and the live stream never disagree.
- * Appends are fenced by attempt: a worker that lost its job cannot write over the
- * attempt that replaced it.
+ * Frames are numbered, logged and published by one script, so the log and the live
+ * stream never disagree. An append is refused once the generation is done, when
+ * another attempt has replaced the caller's, and once a stop was requested: the
+ * running attempt learns of a stop from its next append even if every pub/sub
+ * message was lost. Terminal frames and the meta's other fields belong to the
+ * answer lifecycle (@ragstream/lifecycle); this module only streams.
  */
 
 const APPEND = `
 local meta = KEYS[1]
-if redis.call('HGET', meta, 'done') == '1' then return -1 end
-if ARGV[2] ~= '*' and redis.call('HGET', meta, 'attempt') ~= ARGV[2] then return -2 end
+local state = redis.call('HMGET', meta, 'done', 'attempt', 'cancel')
+if state[1] == '1' then return -1 end
+if state[2] ~= ARGV[2] then return -2 end
+if state[3] == '1' then return -3 end
 local seq = 0
-for i = 5, #ARGV do
+for i = 4, #ARGV do
   seq = redis.call('HINCRBY', meta, 'seq', 1)
   local frame = '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2)
   redis.call('RPUSH', KEYS[2], frame)
   redis.call('PUBLISH', ARGV[1], frame)
 end
-if ARGV[3] == '1' then redis.call('HSET', meta, 'done', '1') end
-redis.call('EXPIRE', meta, ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return seq
-`;
-
-const START_ATTEMPT = `
-local meta = KEYS[1]
-if redis.call('HGET', meta, 'done') == '1' then return {0, 0, 0} end
-redis.call('HSET', meta, 'chatId', ARGV[1])
-redis.call('HSETNX', meta, 'startedAt', ARGV[2])
-local startedAt = tonumber(redis.call('HGET', meta, 'startedAt'))
 redis.call('EXPIRE', meta, ARGV[3])
-if redis.call('HGET', meta, 'cancel') == '1' then return {-1, 0, startedAt} end
-local attempt = redis.call('HINCRBY', meta, 'attempt', 1)
-local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
-redis.call('HSET', meta, 'attemptStartSeq', seq + 1)
-return {attempt, seq, startedAt}
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return seq
 `;
 
 interface FrameLogCommands {
   rsAppendFrames(meta: string, log: string, ...args: (string | number)[]): Promise<number>;
-  rsStartAttempt(meta: string, ...args: (string | number)[]): Promise<[number, number, number]>;
 }
 
-export type AppendResult = { ok: true; lastSeq: number } | { ok: false; reason: 'done' | 'fenced' };
+/** Why an attempt may no longer append: finished, replaced by a newer attempt, or asked to stop. */
+export type RefusalReason = 'done' | 'fenced' | 'cancelled';
 
-export type AttemptStart =
-  | { kind: 'started'; attempt: number; seq: number; startedAt: number }
-  | { kind: 'cancelled'; startedAt: number }
-  | { kind: 'done' };
+/** `lastSeq` is 0 when no frame was given (a probe). */
+export type AppendResult = { ok: true; lastSeq: number } | { ok: false; reason: RefusalReason };
+
+const REFUSALS: Record<number, RefusalReason> = { [-1]: 'done', [-2]: 'fenced', [-3]: 'cancelled' };
 
 export interface GenerationMeta {
   chatId: string | undefined;
@@ -69,49 +58,24 @@ export class FrameLog {
   constructor(
     redis: Redis,
     private readonly keys: RedisKeys,
-    private readonly ttlSeconds: number,
+    readonly ttlSeconds: number,
   ) {
     redis.defineCommand('rsAppendFrames', { numberOfKeys: 2, lua: APPEND });
-    redis.defineCommand('rsStartAttempt', { numberOfKeys: 1, lua: START_ATTEMPT });
     this.redis = redis as Redis & FrameLogCommands;
   }
 
-  async startAttempt(generationId: string, chatId: string): Promise<AttemptStart> {
-    const [attempt, seq, startedAt] = await this.redis.rsStartAttempt(
-      this.keys.generationMeta(generationId),
-      chatId,
-      Date.now(),
-      this.ttlSeconds,
-    );
-    if (attempt === 0) return { kind: 'done' };
-    if (attempt === -1) return { kind: 'cancelled', startedAt };
-    return { kind: 'started', attempt, seq, startedAt };
-  }
-
-  /**
-   * Numbers and publishes frames. `attempt` '*' skips fencing: only for whoever
-   * finalises a generation that no worker runs (a removed waiting job).
-   */
-  async append(
-    chatId: string,
-    generationId: string,
-    attempt: number | '*',
-    frames: UnsequencedFrame[],
-    terminal: boolean,
-  ): Promise<AppendResult> {
-    const bodies = frames.map((frame) => JSON.stringify(frame));
+  /** Numbers, logs and publishes frames of a running attempt; with no frames, only checks that it may go on. */
+  async append(chatId: string, generationId: string, attempt: number, frames: UnsequencedFrame[]): Promise<AppendResult> {
     const result = await this.redis.rsAppendFrames(
       this.keys.generationMeta(generationId),
       this.keys.generationLog(generationId),
       this.keys.chatFrames(chatId),
       String(attempt),
-      terminal ? '1' : '0',
       this.ttlSeconds,
-      ...bodies,
+      ...frames.map((frame) => JSON.stringify(frame)),
     );
-    if (result === -1) return { ok: false, reason: 'done' };
-    if (result === -2) return { ok: false, reason: 'fenced' };
-    return { ok: true, lastSeq: result };
+    const refusal = REFUSALS[result];
+    return refusal === undefined ? { ok: true, lastSeq: result } : { ok: false, reason: refusal };
   }
 
   /** Frames with seq > afterSeq, in order. */

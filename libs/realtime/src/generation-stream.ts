@@ -1,11 +1,5 @@
-import type { AnswerStage, BotStatus, Source, UnsequencedFrame } from '@ragstream/protocol';
-import type { AppendResult, FrameLog } from './frame-log.ts';
-
-export interface TerminalExtras {
-  grounded?: boolean | undefined;
-  language?: string | undefined;
-  error?: string | undefined;
-}
+import type { AnswerStage, UnsequencedFrame } from '@ragstream/protocol';
+import type { AppendResult, FrameLog, RefusalReason } from './frame-log.ts';
 
 export interface GenerationIdentity {
   chatId: string;
@@ -13,49 +7,62 @@ export interface GenerationIdentity {
   attempt: number;
 }
 
+/** Why a stream ended early: an append was refused, or Redis failed. */
+export type StreamEnd = { reason: RefusalReason } | { reason: 'failed'; error: Error };
+
+/** A probe runs when nothing was appended for this long, so that a stop is seen while no text flows (retrieval). */
+const MIN_PROBE_MS = 50;
+
 /**
  * Publishes one attempt of a generation. Deltas are coalesced in short windows
  * (the first is flushed at once); appends are chained, never awaited by the
- * token loop, so a Redis round trip never sits between two tokens.
+ * token loop, so a Redis round trip never sits between two tokens. The first
+ * refused or failed append ends the stream and calls `onEnd` once, so that the
+ * caller stops generating at once.
  */
 export class GenerationStream {
-  private published = '';
+  private confirmed = '';
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
+  private readonly probe: NodeJS.Timeout;
+  private appendedSinceProbe = false;
+  private probing = false;
   private chain: Promise<void> = Promise.resolve();
   private sentFirstDelta = false;
-  private lost: 'fenced' | 'done' | undefined;
-  private failure: Error | undefined;
+  private ending: StreamEnd | undefined;
 
   constructor(
     private readonly log: FrameLog,
     private readonly id: GenerationIdentity,
     private readonly windowMs: number,
-    /** Called once if this attempt has been superseded, so that the caller can stop generating. */
-    private readonly onLost: (reason: 'fenced' | 'done') => void,
-  ) {}
-
-  /** The text handed to `push` so far: what clients have received once `drain` resolves. */
-  get text(): string {
-    return this.published + this.pending;
+    private readonly onEnd: (end: StreamEnd) => void,
+  ) {
+    this.probe = setInterval(() => this.checkIdle(), Math.max(windowMs, MIN_PROBE_MS));
+    this.probe.unref();
   }
 
-  get lostReason(): 'fenced' | 'done' | undefined {
-    return this.lost;
+  /** The text Redis accepted: what clients have received once `drain` resolves. */
+  get text(): string {
+    return this.confirmed;
+  }
+
+  /** Set once an append was refused or failed. */
+  get end(): StreamEnd | undefined {
+    return this.ending;
   }
 
   typing(replyTo: string): void {
-    this.enqueue([{ mt: 'typing_indicator', ...this.id, replyTo }], false);
+    this.enqueue([{ mt: 'typing_indicator', ...this.id, replyTo }]);
   }
 
   /** A pipeline stage began; sent after any text buffered so far. */
   status(stage: AnswerStage, language?: string): void {
     this.flush();
-    this.enqueue([{ mt: 'chat_message_bot_status', ...this.id, stage, ...(language === undefined ? {} : { language }) }], false);
+    this.enqueue([{ mt: 'chat_message_bot_status', ...this.id, stage, ...(language === undefined ? {} : { language }) }]);
   }
 
   push(delta: string): void {
-    if (delta.length === 0 || this.lost) return;
+    if (delta.length === 0 || this.ending) return;
     this.pending += delta;
     if (!this.sentFirstDelta) {
       this.sentFirstDelta = true;
@@ -65,31 +72,12 @@ export class GenerationStream {
     }
   }
 
-  /** Flushes buffered text and waits until every frame so far is in Redis. */
-  async drain(): Promise<void> {
+  /** Flushes buffered text, waits until every frame so far is settled in Redis, and stops probing. */
+  async drain(): Promise<StreamEnd | undefined> {
     this.flush();
+    clearInterval(this.probe);
     await this.chain;
-    if (this.failure) throw this.failure;
-  }
-
-  /** Appends the terminal frame; resolves false if another attempt or a stop got there first. */
-  async finish(status: BotStatus, messageId: string, sources: Source[], extra: TerminalExtras = {}): Promise<boolean> {
-    await this.drain();
-    if (this.lost) return false;
-    const frame: UnsequencedFrame = {
-      mt: 'chat_message_bot_complete',
-      ...this.id,
-      status,
-      messageId,
-      text: this.published,
-      sources,
-      ...(extra.grounded === undefined ? {} : { grounded: extra.grounded }),
-      ...(extra.language === undefined ? {} : { language: extra.language }),
-      ...(extra.error === undefined ? {} : { error: extra.error }),
-    };
-    const result = await this.log.append(this.id.chatId, this.id.generationId, this.id.attempt, [frame], true);
-    this.record(result);
-    return result.ok;
+    return this.ending;
   }
 
   private flush(): void {
@@ -100,24 +88,46 @@ export class GenerationStream {
     if (this.pending.length === 0) return;
     const delta = this.pending;
     this.pending = '';
-    this.published += delta;
-    this.enqueue([{ mt: 'chat_message_bot_partial', ...this.id, delta }], false);
+    this.enqueue([{ mt: 'chat_message_bot_partial', ...this.id, delta }], delta);
   }
 
-  private enqueue(frames: UnsequencedFrame[], terminal: boolean): void {
-    this.chain = this.chain.then(async () => {
-      if (this.lost || this.failure) return;
-      try {
-        this.record(await this.log.append(this.id.chatId, this.id.generationId, this.id.attempt, frames, terminal));
-      } catch (err) {
-        this.failure = err instanceof Error ? err : new Error(String(err));
-      }
+  private checkIdle(): void {
+    if (this.appendedSinceProbe || this.probing) {
+      this.appendedSinceProbe = false;
+      return;
+    }
+    this.probing = true;
+    this.append([]);
+    this.chain = this.chain.then(() => {
+      this.probing = false;
     });
   }
 
-  private record(result: AppendResult): void {
-    if (result.ok || this.lost) return;
-    this.lost = result.reason;
-    this.onLost(result.reason);
+  private enqueue(frames: UnsequencedFrame[], text = ''): void {
+    this.appendedSinceProbe = true;
+    this.append(frames, text);
+  }
+
+  private append(frames: UnsequencedFrame[], text = ''): void {
+    this.chain = this.chain.then(async () => {
+      if (this.ending) return;
+      let result: AppendResult;
+      try {
+        result = await this.log.append(this.id.chatId, this.id.generationId, this.id.attempt, frames);
+      } catch (err) {
+        this.stop({ reason: 'failed', error: err instanceof Error ? err : new Error(String(err)) });
+        return;
+      }
+      if (result.ok) this.confirmed += text;
+      else this.stop({ reason: result.reason });
+    });
+  }
+
+  private stop(end: StreamEnd): void {
+    this.ending = end;
+    this.pending = '';
+    clearInterval(this.probe);
+    if (this.timer) clearTimeout(this.timer);
+    this.onEnd(end);
   }
 }

@@ -21,6 +21,8 @@ export interface NewMessage {
 }
 
 export interface BotMessageInput {
+  /** The id announced in the answer's terminal frame; a new one when absent. */
+  id?: string | undefined;
   chatId: string;
   generationId: string;
   text: string;

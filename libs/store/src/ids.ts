@@ -1,3 +1,4 @@
+import { ObjectId } from 'bson';
 import { isObjectId } from '@ragstream/protocol';
 
 /** Writes refuse a malformed id (callers validate ids first); reads treat one as absent instead. */
@@ -7,4 +8,9 @@ export function assertObjectId(name: string, value: string): void {
 
 export function assertChatId(chatId: string): void {
   assertObjectId('chatId', chatId);
+}
+
+/** A new message id in the form every store accepts, for callers that announce an id before storing. */
+export function newMessageId(): string {
+  return new ObjectId().toHexString();
 }

@@ -6,3 +6,4 @@ export * from './mongo-chat-store.ts';
 export * from './mongo-knowledge-store.ts';
 export * from './sqlite-chat-store.ts';
 export * from './sqlite-knowledge-store.ts';
+export { newMessageId } from './ids.ts';

@@ -207,7 +207,7 @@ export class MongoChatStore implements ChatStore {
   async saveBotMessage(input: BotMessageInput): Promise<Stored<ChatMessage>> {
     assertChatId(input.chatId);
     const doc: MessageDoc = {
-      _id: new ObjectId(),
+      _id: input.id === undefined ? new ObjectId() : new ObjectId(input.id),
       chatId: new ObjectId(input.chatId),
       role: 'bot',
       text: input.text,

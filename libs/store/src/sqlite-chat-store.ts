@@ -261,7 +261,7 @@ export class SqliteChatStore implements ChatStore {
   async saveBotMessage(input: BotMessageInput): Promise<Stored<ChatMessage>> {
     assertChatId(input.chatId);
     const row: MessageRow = {
-      id: new ObjectId().toHexString(),
+      id: input.id ?? new ObjectId().toHexString(),
       chat_id: input.chatId,
       role: 'bot',
       text: input.text,

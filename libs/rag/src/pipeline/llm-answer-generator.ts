@@ -32,7 +32,7 @@ export class LlmAnswerGenerator implements AnswerGenerator {
     try {
       return await rewriteWithLlm(this.model, toModelTurns(input.history), input.question, input.signal);
     } catch (err) {
-      if (!isLlmError(err)) throw err;
+      if (!canFallBack(err)) throw err;
       return rewriteFollowUp(input.question, input.history, input.language).query;
     }
   }
@@ -42,7 +42,7 @@ export class LlmAnswerGenerator implements AnswerGenerator {
       const translated = await translateWithLlm(this.model, query, OTHER_LANGUAGE[input.language], input.signal);
       return translated.trim() === query.trim() ? [] : [translated];
     } catch (err) {
-      if (!isLlmError(err)) throw err;
+      if (!canFallBack(err)) throw err;
       return [];
     }
   }
@@ -68,6 +68,14 @@ export class LlmAnswerGenerator implements AnswerGenerator {
     });
     return this.model.stream(prompt, { signal: input.signal });
   }
+}
+
+/**
+ * A model that refused the request (bad key, unknown model, 4xx) refuses the answer too:
+ * failing now saves a second call that cannot succeed. Other model errors fall back.
+ */
+function canFallBack(err: unknown): boolean {
+  return isLlmError(err) && err.kind !== 'rejected';
 }
 
 function organisationContext(input: GenerationInput): OrganisationContext {

@@ -1,11 +1,15 @@
 import type { GenerateJobData, RedisKeys } from '@ragstream/protocol';
 import { GENERATE_JOB_NAME, GENERATE_QUEUE, generateJobSchema } from '@ragstream/protocol';
+import type { Logger } from '@ragstream/runtime';
 import { Queue } from 'bullmq';
-import type { JobsOptions, JobState } from 'bullmq';
+import type { Job, JobsOptions, JobState } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ChatFifo } from './chat-fifo.ts';
 
-/** Retries cover model or network errors; a crashed worker's job comes back through stall detection instead. */
+/**
+ * Retries cover model or network errors that may pass (each retry is a new attempt that
+ * clients see); errors that cannot succeed end the answer at once. A crashed worker's
+ * job comes back through stall detection instead.
+ */
 export const GENERATION_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
   backoff: { type: 'exponential', delay: 500 },
@@ -15,34 +19,45 @@ export const GENERATION_JOB_OPTIONS: JobsOptions = {
 
 export type GenerationJobState = JobState | 'unknown';
 
+/** States in which a job will still run (or runs now). */
+export const LIVE_JOB_STATES: ReadonlySet<GenerationJobState> = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+/** The BullMQ side of generations; only the lifecycle (and its processor) use it. */
 export class GenerationQueue {
   readonly queue: Queue<GenerateJobData>;
 
   constructor(
     connection: Redis,
     keys: RedisKeys,
-    private readonly fifo: ChatFifo,
+    private readonly logger: Logger,
   ) {
     this.queue = new Queue<GenerateJobData>(GENERATE_QUEUE, { connection, prefix: keys.bullPrefix });
   }
 
   /** Idempotent: the job id is the generation id, and BullMQ ignores a second add of a job that exists. */
-  async enqueue(data: GenerateJobData): Promise<void> {
+  async add(data: GenerateJobData): Promise<void> {
     const payload = generateJobSchema.parse(data);
-    await this.fifo.push(payload.chatId, payload.generationId);
     await this.queue.add(GENERATE_JOB_NAME, payload, { ...GENERATION_JOB_OPTIONS, jobId: payload.generationId });
+  }
+
+  getJob(generationId: string): Promise<Job<GenerateJobData> | undefined> {
+    return this.queue.getJob(generationId);
   }
 
   state(generationId: string): Promise<GenerationJobState> {
     return this.queue.getJobState(generationId);
   }
 
-  /** Lets a job that waits for its turn run now. */
+  /** Lets a job that waits for its turn run now; one that is no longer delayed needs nothing. */
   async promote(generationId: string): Promise<void> {
     const job = await this.queue.getJob(generationId);
     if (!job || !(await job.isDelayed())) return;
-    // It may have been promoted or removed in between; either way it is no longer waiting on us.
-    await job.promote().catch(() => undefined);
+    try {
+      await job.promote();
+    } catch (err) {
+      // Promoted or removed between the check and the call: it no longer waits on us.
+      if (await job.isDelayed()) this.logger.error('could not promote the next answer', { generationId, err });
+    }
   }
 
   close(): Promise<void> {

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GenerateJobData, GenerationFrame } from '@ragstream/protocol';
+import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
+import { FrameLog, GenerationStream } from '@ragstream/realtime';
+import { createLogger } from '@ragstream/runtime';
+import { SqliteChatStore } from '@ragstream/store';
+import { TEST_REDIS_URL, deleteKeysWithPrefix } from '@ragstream/testing';
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GenerationLifecycle } from './generation-lifecycle.ts';
+import { GenerationQueue } from './generation-queue.ts';
+
+describe('GenerationLifecycle on real Redis and SQLite', () => {
+  const keys = new RedisKeys(`rstest-${randomUUID().slice(0, 8)}`);
+  const dir = mkdtempSync(join(tmpdir(), 'ragstream-lifecycle-'));
+  const logger = createLogger('lifecycle-test', 'error');
+  let redis: Redis;
+  let subscriber: Redis;
+  let store: SqliteChatStore;
+  let queue: GenerationQueue;
+  let log: FrameLog;
+  let lifecycle: GenerationLifecycle;
+
+  beforeAll(async () => {
+    redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
+    subscriber = new Redis(TEST_REDIS_URL);
+    store = new SqliteChatStore({ filename: join(dir, 'test.sqlite') });
+    await store.init();
+    log = new FrameLog(redis, keys, 120);
+    queue = new GenerationQueue(redis, keys, logger);
+    lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: 120 });
+  });
+  afterAll(async () => {
+    await queue.close();
+    redis.disconnect();
+    subscriber.disconnect();
+    await store.close();
+    await deleteKeysWithPrefix(keys.prefix);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function newChat(): Promise<string> {
+    return (await store.createChat({ userId: 'u1', title: 't' })).id;
+  }
+
+  async function message(chatId: string, text = 'question'): Promise<GenerateJobData> {
+    const { value } = await store.createMessage({ chatId, role: 'user', text });
+    return {
+      chatId,
+      organisationId: 'org',
+      userId: 'u1',
+      userMessageId: value.id,
+      generationId: `gen-${value.id}`,
+      text,
+      enqueuedAt: Date.now(),
+    };
+  }
+
+  async function started(data: GenerateJobData): Promise<number> {
+    const begin = await lifecycle.begin(data);
+    if (begin.kind !== 'started') throw new Error(`expected a start, got ${begin.kind}`);
+    return begin.attempt;
+  }
+
+  async function stream(data: GenerateJobData, attempt: number, ...deltas: string[]): Promise<GenerationStream> {
+    const s = new GenerationStream(log, { chatId: data.chatId, generationId: data.generationId, attempt }, 1, () => undefined);
+    for (const delta of deltas) s.push(delta);
+    await s.drain();
+    return s;
+  }
+
+  async function bots(chatId: string) {
+    return (await store.listMessages(chatId, { limit: 100 })).items.filter((m) => m.role === 'bot');
+  }
+
+  it('stores the answer under the id of its terminal frame before clients hear of it, then hands the turn on', async () => {
+    const chatId = await newChat();
+    const data = await message(chatId);
+    expect(await lifecycle.admit(data)).toEqual({ kind: 'admitted', position: 0 });
+    const attempt = await started(data);
+    const s = await stream(data, attempt, 'Hello ', 'world');
+
+    const heard = new Promise<{ frame: GenerationFrame; storedThen: number }>((resolve) => {
+      subscriber.on('message', (channel: string, raw: string) => {
+        const frame = JSON.parse(raw) as GenerationFrame;
+        if (channel !== keys.chatFrames(chatId) || frame.mt !== 'chat_message_bot_complete') return;
+        void bots(chatId).then((stored) => resolve({ frame, storedThen: stored.length }));
+      });
+    });
+    await subscriber.subscribe(keys.chatFrames(chatId));
+    const outcome = await lifecycle.finish({ chatId, generationId: data.generationId, attempt }, { status: 'complete', text: s.text, sources: [] }, data.enqueuedAt);
+    expect(outcome.kind).toBe('finished');
+    const { frame, storedThen } = await heard;
+    expect(storedThen).toBe(1);
+    const [bot] = await bots(chatId);
+    expect(frame).toMatchObject({ status: 'complete', text: 'Hello world', messageId: bot?.id });
+    expect(bot).toMatchObject({ text: 'Hello world', status: 'complete', generationId: data.generationId });
+    expect(await lifecycle.head(chatId)).toBeUndefined();
+    await subscriber.unsubscribe(keys.chatFrames(chatId));
+  });
+
+  it('answers one generation per chat at a time, in admission order', async () => {
+    const chatId = await newChat();
+    const first = await message(chatId, 'one');
+    const second = await message(chatId, 'two');
+    await lifecycle.admit(first);
+    await lifecycle.admit(second);
+    expect(await lifecycle.begin(second)).toEqual({ kind: 'wait', head: first.generationId });
+    const attempt = await started(first);
+    await lifecycle.finish({ chatId, generationId: first.generationId, attempt }, { status: 'complete', text: '', sources: [] }, first.enqueuedAt);
+    expect(await lifecycle.begin(second)).toMatchObject({ kind: 'started', attempt: 1 });
+  });
+
+  it('a superseded attempt can neither store, nor end the generation, nor hand the turn on', async () => {
+    const chatId = await newChat();
+    const data = await message(chatId);
+    const next = await message(chatId, 'next');
+    await lifecycle.admit(data);
+    await lifecycle.admit(next);
+    const zombie = await started(data);
+    await stream(data, zombie, 'zombie text');
+    const current = await started(data);
+    expect(current).toBe(zombie + 1);
+
+    const refused = await lifecycle.finish({ chatId, generationId: data.generationId, attempt: zombie }, { status: 'complete', text: 'zombie text', sources: [] }, data.enqueuedAt);
+    expect(refused).toEqual({ kind: 'superseded', reason: 'fenced' });
+    expect(await bots(chatId)).toEqual([]);
+    expect(await lifecycle.head(chatId)).toBe(data.generationId);
+    expect(await lifecycle.begin(next)).toMatchObject({ kind: 'wait' });
+
+    const s = await stream(data, current, 'real text');
+    await lifecycle.finish({ chatId, generationId: data.generationId, attempt: current }, { status: 'complete', text: s.text, sources: [] }, data.enqueuedAt);
+    expect((await bots(chatId)).map((m) => m.text)).toEqual(['real text']);
+    const late = await lifecycle.finish({ chatId, generationId: data.generationId, attempt: zombie }, { status: 'complete', text: 'x', sources: [] }, data.enqueuedAt);
+    expect(late.kind).toBe('superseded');
+    expect(await bots(chatId)).toHaveLength(1);
+  });
+
+  it('stop is a state: the running attempt is refused at its next append and can only end as stopped, with what it streamed', async () => {
+    const chatId = await newChat();
+    const data = await message(chatId);
+    await lifecycle.admit(data);
+    await lifecycle.dispatch(data);
+    // Taken as a worker would (active, locked), without running a processor.
+    const taker = new Worker(GENERATE_QUEUE, null, { connection: redis, prefix: keys.bullPrefix });
+    expect((await taker.getNextJob('test-token'))?.id).toBe(data.generationId);
+    const attempt = await started(data);
+    const ends: string[] = [];
+    const s = new GenerationStream(log, { chatId, generationId: data.generationId, attempt }, 1, (end) => ends.push(end.reason));
+    s.push('before stop');
+    await s.drain().catch(() => undefined);
+    // No worker listens on the cancel channel here: only the state can stop it.
+    expect(await lifecycle.stop(chatId)).toEqual([data.generationId]);
+    const after = new GenerationStream(log, { chatId, generationId: data.generationId, attempt }, 1, (end) => ends.push(end.reason));
+    after.push('after stop');
+    await after.drain();
+    expect(ends).toEqual(['cancelled']);
+
+    const outcome = await lifecycle.finish({ chatId, generationId: data.generationId, attempt }, { status: 'complete', text: s.text, sources: [] }, data.enqueuedAt);
+    expect(outcome).toMatchObject({ kind: 'finished', status: 'stopped' });
+    expect((await bots(chatId)).map((m) => [m.text, m.status])).toEqual([['before stop', 'stopped']]);
+    expect(await lifecycle.stop(chatId)).toEqual([]);
+    await taker.close();
+  });
+
+  it('stop lists only what it stopped: a finished answer is not listed; a waiting one is ended at once', async () => {
+    const chatId = await newChat();
+    const done = await message(chatId, 'done');
+    await lifecycle.admit(done);
+    const attempt = await started(done);
+    await lifecycle.finish({ chatId, generationId: done.generationId, attempt }, { status: 'complete', text: 'ok', sources: [] }, done.enqueuedAt);
+    const waiting = await message(chatId, 'waiting');
+    await lifecycle.admit(waiting);
+    await lifecycle.dispatch(waiting);
+    expect(await lifecycle.stop(chatId)).toEqual([waiting.generationId]);
+    expect(await queue.state(waiting.generationId)).toBe('unknown');
+    expect((await bots(chatId)).map((m) => m.status)).toEqual(['complete', 'stopped']);
+    expect(await lifecycle.head(chatId)).toBeUndefined();
+    expect(await lifecycle.begin(waiting)).toEqual({ kind: 'finished' });
+  });
+
+  it('a head admitted but not yet dispatched is re-added from its payload, not failed', async () => {
+    const chatId = await newChat();
+    const head = await message(chatId, 'first');
+    const later = await message(chatId, 'second');
+    await lifecycle.admit(head);
+    await lifecycle.admit(later);
+    const begin = await lifecycle.begin(later);
+    expect(begin).toEqual({ kind: 'wait', head: head.generationId });
+    expect(await lifecycle.checkHead(chatId, head.generationId)).toBe('alive');
+    expect((await queue.getJob(head.generationId))?.data).toEqual(head);
+    expect(await bots(chatId)).toEqual([]);
+  });
+
+  it('a head with neither a job nor a payload is ended as failed, so that the chat never blocks', async () => {
+    const chatId = await newChat();
+    const later = await message(chatId, 'second');
+    await redis.rpush(keys.chatFifo(chatId), 'gen-lost');
+    await lifecycle.admit(later);
+    expect(await lifecycle.checkHead(chatId, 'gen-lost')).toBe('ended');
+    expect(await lifecycle.begin(later)).toMatchObject({ kind: 'started' });
+  });
+
+  it('a generation finished by a process that died before storing is completed by whoever finds it, once', async () => {
+    const chatId = await newChat();
+    const data = await message(chatId);
+    await lifecycle.admit(data);
+    const attempt = await started(data);
+    await stream(data, attempt, 'text');
+    // The terminal frame only, as if the process died right after the finish script.
+    await redis.eval(
+      "redis.call('HSET', KEYS[1], 'done', '1'); local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1); redis.call('RPUSH', KEYS[2], '{\"seq\":' .. seq .. ',' .. string.sub(ARGV[1], 2))",
+      2,
+      keys.generationMeta(data.generationId),
+      keys.generationLog(data.generationId),
+      JSON.stringify({ mt: 'chat_message_bot_complete', chatId, generationId: data.generationId, attempt, status: 'complete', messageId: '0123456789abcdef01234567', text: 'text', sources: [] }),
+    );
+    expect(await bots(chatId)).toEqual([]);
+    expect(await lifecycle.begin(data)).toEqual({ kind: 'finished' });
+    await lifecycle.complete(chatId, data.generationId);
+    await lifecycle.complete(chatId, data.generationId);
+    expect((await bots(chatId)).map((m) => [m.id, m.text])).toEqual([['0123456789abcdef01234567', 'text']]);
+  });
+
+  it('every transition refreshes the TTL of both the meta hash and the log', async () => {
+    const chatId = await newChat();
+    const data = await message(chatId);
+    await lifecycle.admit(data);
+    const attempt = await started(data);
+    await stream(data, attempt, 'a');
+    const ttls = async (): Promise<number[]> => [await redis.ttl(keys.generationMeta(data.generationId)), await redis.ttl(keys.generationLog(data.generationId))];
+    const shorten = async (): Promise<void> => {
+      await redis.expire(keys.generationLog(data.generationId), 5);
+      await redis.expire(keys.generationMeta(data.generationId), 5);
+    };
+    await shorten();
+    await lifecycle.begin(data);
+    expect(Math.min(...(await ttls()))).toBeGreaterThan(100);
+    await shorten();
+    await lifecycle.stop(chatId);
+    expect(Math.min(...(await ttls()))).toBeGreaterThan(100);
+  });
+});

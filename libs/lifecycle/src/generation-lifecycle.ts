@@ -1,0 +1,308 @@
+import type { BotStatus, ChatMessage, GenerateJobData, RedisKeys, Source, UnsequencedFrame } from '@ragstream/protocol';
+import { generateJobSchema, generationFrameSchema } from '@ragstream/protocol';
+import type { FrameLog, GenerationIdentity } from '@ragstream/realtime';
+import type { Logger } from '@ragstream/runtime';
+import type { ChatStore } from '@ragstream/store';
+import { newMessageId } from '@ragstream/store';
+import type { Redis } from 'ioredis';
+import type { GenerationQueue } from './generation-queue.ts';
+import { LIVE_JOB_STATES } from './generation-queue.ts';
+import type { LifecycleCommands } from './lifecycle-scripts.ts';
+import { defineLifecycleCommands } from './lifecycle-scripts.ts';
+
+/** Keeps a chat's pending generations long after any single answer could run. */
+const FIFO_TTL_SECONDS = 7 * 24 * 3600;
+/** A stop retries this often when the chat's generations change under it. */
+const STOP_TRIES = 5;
+
+export type Admission = { kind: 'admitted'; position: number } | { kind: 'finished' };
+
+export type Begin =
+  | { kind: 'started'; attempt: number; startedAt: number }
+  | { kind: 'wait'; head: string }
+  | { kind: 'cancelled' }
+  | { kind: 'finished' };
+
+/** How an attempt ended, as the worker saw it. */
+export interface AnswerEnd {
+  status: BotStatus;
+  /** Exactly the text clients received of this attempt. */
+  text: string;
+  sources: Source[];
+  grounded?: boolean | undefined;
+  language?: string | undefined;
+  error?: string | undefined;
+}
+
+export type FinishOutcome = { kind: 'finished'; status: BotStatus; messageId: string } | { kind: 'superseded'; reason: 'done' | 'fenced' };
+
+export type HeadCheck = 'alive' | 'ended';
+
+export interface LifecycleDeps {
+  redis: Redis;
+  keys: RedisKeys;
+  log: FrameLog;
+  store: ChatStore;
+  queue: GenerationQueue;
+  logger: Logger;
+  ttlSeconds: number;
+}
+
+/**
+ * The one owner of a generation's life, from the user's message to its stored answer.
+ * Its state lives in the meta hash, the chat's FIFO, the BullMQ job and the store;
+ * only this module changes them, and each transition is one atomic script
+ * (lifecycle-scripts.ts) or one store write that follows from a finished state.
+ *
+ * States (derived from the meta hash, never stored twice):
+ * - queued: admitted (in the FIFO, payload kept), attempt = 0;
+ * - waiting: queued and not the FIFO's head (its job is delayed until promoted);
+ * - running n: attempt = n, not done, no stop requested;
+ * - stopping: cancel set, not done (the running attempt sees it on its next append);
+ * - finished: done, with status complete | stopped | failed and the message id.
+ *
+ * | state      | event                    | guard                      | effect |
+ * |------------|--------------------------|----------------------------|--------|
+ * | -          | admit (API)              | not finished               | FIFO push once, payload kept; then the job is added |
+ * | queued     | begin (worker)           | not the head               | wait: job delayed; a head without a live job is re-added from its payload, or ended failed |
+ * | queued     | begin                    | head, stop requested       | end unrun as stopped |
+ * | queued/running | begin                | head                       | attempt + 1 (a retry or takeover supersedes the old attempt) |
+ * | running n  | append (frame log)       | attempt = n, not done, no stop | frames numbered, logged, published |
+ * | running n  | finish n                 | attempt = n, not done; with a stop only `stopped` | terminal frame, done, status, message id |
+ * | any        | stop (API or abandon)    | not done                   | cancel set, workers told (fast path); waiting jobs removed and ended unrun as stopped |
+ * | any        | end unrun (no worker runs it: removed, failed for good, lost) | not done | terminal frame of the current attempt's streamed text |
+ * | finished   | complete                 | -                          | bot message stored once under the announced id; FIFO pop; next head promoted |
+ *
+ * A superseded attempt can do nothing but stop: its appends and its finish are refused,
+ * and only a finished generation hands the chat's turn on. The stored message follows
+ * from the terminal frame, so whoever finds a finished generation unstored (a retry of
+ * a job whose worker died right after finishing) completes it the same way.
+ */
+export class GenerationLifecycle {
+  private readonly redis: Redis & LifecycleCommands;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.redis = defineLifecycleCommands(deps.redis);
+  }
+
+  /** The generation whose turn it is in a chat, if any. */
+  async head(chatId: string): Promise<string | undefined> {
+    return (await this.redis.lindex(this.deps.keys.chatFifo(chatId), 0)) ?? undefined;
+  }
+
+  /** Fixes the answer's place in its chat's order; call before confirming the message, then `dispatch`. */
+  async admit(data: GenerateJobData): Promise<Admission> {
+    const payload = generateJobSchema.parse(data);
+    const { keys, ttlSeconds } = this.deps;
+    const position = await this.redis.rsAdmit(
+      keys.chatFifo(payload.chatId),
+      keys.generationMeta(payload.generationId),
+      payload.generationId,
+      payload.chatId,
+      JSON.stringify(payload),
+      ttlSeconds,
+      FIFO_TTL_SECONDS,
+    );
+    return position < 0 ? { kind: 'finished' } : { kind: 'admitted', position };
+  }
+
+  /** Hands an admitted answer to the workers (idempotent). */
+  dispatch(data: GenerateJobData): Promise<void> {
+    return this.deps.queue.add(data);
+  }
+
+  /** A worker's first step for a job: its turn, a stop, or a new attempt. */
+  async begin(data: GenerateJobData): Promise<Begin> {
+    const { keys, ttlSeconds } = this.deps;
+    const reply = await this.redis.rsBegin(
+      keys.chatFifo(data.chatId),
+      keys.generationMeta(data.generationId),
+      keys.generationLog(data.generationId),
+      data.generationId,
+      data.chatId,
+      Date.now(),
+      ttlSeconds,
+      FIFO_TTL_SECONDS,
+    );
+    const [kind, a, , c] = reply;
+    if (kind === 'wait') return { kind: 'wait', head: String(a) };
+    if (kind === 'started') return { kind: 'started', attempt: Number(a), startedAt: Number(c) };
+    if (kind === 'cancelled' || kind === 'finished') return { kind };
+    throw new Error(`unexpected begin reply ${JSON.stringify(reply)}`);
+  }
+
+  /**
+   * For a job that is not its chat's turn: is the head still going to run? A head whose
+   * job was never added (its API node died in between, or has not got there yet) is
+   * re-added from the kept payload; a finished one is completed; anything else is
+   * ended as failed, so that the chat never blocks.
+   */
+  async checkHead(chatId: string, head: string): Promise<HeadCheck> {
+    const state = await this.deps.queue.state(head);
+    if (LIVE_JOB_STATES.has(state)) return 'alive';
+    const meta = await this.redis.hmget(this.deps.keys.generationMeta(head), 'done', 'payload');
+    const [done, payload] = meta;
+    if (done === '1') {
+      await this.complete(chatId, head);
+      return 'ended';
+    }
+    if (state === 'unknown' && payload) {
+      this.deps.logger.info('re-adding the job of an admitted answer', { chatId, generationId: head });
+      await this.deps.queue.add(generateJobSchema.parse(JSON.parse(payload)));
+      return 'alive';
+    }
+    this.deps.logger.warn('the chat’s current answer has no job that will run; ending it as failed', { chatId, generationId: head, state });
+    await this.endUnrun(chatId, head, 'failed', 'the answer was lost; please ask again');
+    return 'ended';
+  }
+
+  /**
+   * Ends a running attempt: one fenced script writes the terminal frame, then the bot
+   * message is stored and the chat's turn handed on. Refused for a superseded attempt,
+   * which must then stop without writing anything. A stop requested meanwhile turns any
+   * ending into `stopped`, with the same text.
+   */
+  async finish(id: GenerationIdentity, end: AnswerEnd, askedAt: number): Promise<FinishOutcome> {
+    const messageId = newMessageId();
+    let status = end.status;
+    let result = await this.runFinish(id, String(id.attempt), { ...end, status }, messageId);
+    if (result === -3) {
+      status = 'stopped';
+      result = await this.runFinish(id, String(id.attempt), { ...end, status, error: undefined }, messageId);
+    }
+    if (result === -1) return { kind: 'superseded', reason: 'done' };
+    if (result === -2) return { kind: 'superseded', reason: 'fenced' };
+    await this.complete(id.chatId, id.generationId, askedAt);
+    return { kind: 'finished', status, messageId };
+  }
+
+  /**
+   * Ends a generation that no worker runs (a removed waiting job, a job that failed for
+   * good, a lost one) with what its current attempt streamed, then completes it.
+   */
+  async endUnrun(chatId: string, generationId: string, status: BotStatus, error?: string): Promise<void> {
+    const meta = await this.deps.log.meta(generationId);
+    if (!meta?.done) {
+      const text = await this.deps.log.streamedText(generationId);
+      const id = { chatId, generationId, attempt: Math.max(meta?.attempt ?? 0, 1) };
+      await this.runFinish(id, '*', { status, text, sources: [], error }, newMessageId());
+    }
+    await this.complete(chatId, generationId);
+  }
+
+  /**
+   * Stop for a chat, from any process: marks every unfinished generation in one script
+   * and tells the workers (the fast path; the running attempt also sees the mark on its
+   * next append). Waiting jobs are removed and ended here. Returns the ids it stopped.
+   */
+  async stop(chatId: string): Promise<string[]> {
+    const { keys, ttlSeconds } = this.deps;
+    const fifo = keys.chatFifo(chatId);
+    for (let i = 0; i < STOP_TRIES; i += 1) {
+      const ids = await this.redis.lrange(fifo, 0, -1);
+      const keyList = [fifo, ...ids.flatMap((id) => [keys.generationMeta(id), keys.generationLog(id)])];
+      const reply = await this.redis.rsCancel(keyList.length, ...keyList, keys.cancelChannel, ttlSeconds, ...ids);
+      if (reply[0] === 'retry') continue;
+      const stopped = reply.slice(1);
+      await Promise.all(stopped.map((id) => this.settleStopped(chatId, id)));
+      return stopped;
+    }
+    throw new Error(`chat ${chatId}: its answers kept changing while stopping`);
+  }
+
+  /** Ends a job that BullMQ will not run again. */
+  async jobFailed(data: GenerateJobData, error: string): Promise<void> {
+    if ((await this.deps.queue.state(data.generationId)) !== 'failed') return;
+    this.deps.logger.warn('generation job failed for good', { chatId: data.chatId, generationId: data.generationId, error });
+    await this.endUnrun(data.chatId, data.generationId, 'failed', error);
+  }
+
+  /**
+   * A finished generation's bot message, stored once under the id its terminal frame
+   * announced; then the terminal frame is published (so that a client that reads the
+   * chat when it arrives finds the answer) and the turn moves on. Repeating it is
+   * harmless: clients drop a frame whose seq they have.
+   */
+  async complete(chatId: string, generationId: string, askedAt?: number): Promise<ChatMessage | undefined> {
+    const { keys } = this.deps;
+    const raw = await this.redis.lindex(keys.generationLog(generationId), -1);
+    const terminal = raw === null ? undefined : generationFrameSchema.parse(JSON.parse(raw));
+    let message: ChatMessage | undefined;
+    if (raw !== null && terminal?.mt === 'chat_message_bot_complete') {
+      const { store } = this.deps;
+      const { value } = await store.saveBotMessage({
+        id: terminal.messageId,
+        chatId,
+        generationId,
+        text: terminal.text,
+        status: terminal.status,
+        sources: terminal.sources,
+        grounded: terminal.grounded,
+        createdAt: new Date((askedAt ?? (await this.askedAt(generationId))) + 1),
+      });
+      // An answer to a chat deleted meanwhile is not kept.
+      if (!(await store.getChat(chatId))) await store.deleteMessage(chatId, value.id);
+      else message = value;
+      await this.redis.publish(keys.chatFrames(chatId), raw);
+    } else {
+      this.deps.logger.warn('a finished generation has no terminal frame left (expired); nothing to store', { chatId, generationId });
+    }
+    await this.advance(chatId, generationId);
+    return message;
+  }
+
+  private async advance(chatId: string, generationId: string): Promise<void> {
+    const [advanced, next] = await this.redis.rsAdvance(this.deps.keys.chatFifo(chatId), this.deps.keys.generationMeta(generationId), generationId);
+    if (advanced !== 1) throw new Error(`generation ${generationId} of chat ${chatId} cannot hand its turn on: it has not finished`);
+    if (next !== undefined) await this.deps.queue.promote(String(next));
+  }
+
+  private async settleStopped(chatId: string, generationId: string): Promise<void> {
+    const job = await this.deps.queue.getJob(generationId);
+    const state = job ? await job.getState() : 'unknown';
+    // Its worker sees the stop on its next append, or the next attempt does when it begins.
+    if (state === 'active') return;
+    if (job && LIVE_JOB_STATES.has(state)) {
+      try {
+        await job.remove();
+      } catch (err) {
+        const now = await job.getState();
+        if (now !== 'active') {
+          this.deps.logger.warn('could not remove a stopped job; it ends itself when it begins', { chatId, generationId, state: now, err });
+        }
+        return;
+      }
+    }
+    await this.endUnrun(chatId, generationId, 'stopped');
+  }
+
+  private async askedAt(generationId: string): Promise<number> {
+    const [payload, startedAt] = await this.redis.hmget(this.deps.keys.generationMeta(generationId), 'payload', 'startedAt');
+    if (payload) return generateJobSchema.parse(JSON.parse(payload)).enqueuedAt;
+    return startedAt ? Number(startedAt) : Date.now();
+  }
+
+  private runFinish(id: GenerationIdentity, fence: string, end: AnswerEnd, messageId: string): Promise<number> {
+    const { keys, ttlSeconds } = this.deps;
+    const frame: UnsequencedFrame = {
+      mt: 'chat_message_bot_complete',
+      ...id,
+      status: end.status,
+      messageId,
+      text: end.text,
+      sources: end.sources,
+      ...(end.grounded === undefined ? {} : { grounded: end.grounded }),
+      ...(end.language === undefined ? {} : { language: end.language }),
+      ...(end.error === undefined ? {} : { error: end.error }),
+    };
+    return this.redis.rsFinish(
+      keys.generationMeta(id.generationId),
+      keys.generationLog(id.generationId),
+      fence,
+      end.status,
+      messageId,
+      ttlSeconds,
+      JSON.stringify(frame),
+    );
+  }
+}

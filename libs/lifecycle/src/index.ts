@@ -1,0 +1,2 @@
+export * from './generation-lifecycle.ts';
+export * from './generation-queue.ts';

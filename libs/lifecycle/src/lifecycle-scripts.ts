@@ -1,0 +1,117 @@
+import type { Redis } from 'ioredis';
+
+/*
+ * The lifecycle's atomic transitions. Every key a script touches is passed in KEYS
+ * (none is derived inside), so that they can move to Redis Cluster with hash tags.
+ * Meta hash fields: chatId, payload (the job data, kept until the end so that a lost
+ * job can be re-added), attempt, seq, attemptStartSeq, startedAt, cancel, done,
+ * status, messageId. The FIFO is the chat's list of unfinished generation ids.
+ */
+
+/** KEYS: fifo, meta. ARGV: generationId, chatId, payload, ttl, fifoTtl. Returns the position, or -1 when already finished. */
+const ADMIT = `
+if redis.call('HGET', KEYS[2], 'done') == '1' then return -1 end
+redis.call('HSET', KEYS[2], 'chatId', ARGV[2], 'payload', ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return redis.call('LPOS', KEYS[1], ARGV[1])
+`;
+
+/**
+ * KEYS: fifo, meta, log. ARGV: generationId, chatId, now, ttl, fifoTtl.
+ * Returns {'finished'} | {'wait', head} | {'cancelled'} | {'started', attempt, seqBefore, startedAt}.
+ */
+const BEGIN = `
+local meta = KEYS[2]
+if redis.call('HGET', meta, 'done') == '1' then return {'finished'} end
+if not redis.call('LPOS', KEYS[1], ARGV[1]) then
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[5])
+end
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head ~= ARGV[1] then return {'wait', head} end
+redis.call('HSET', meta, 'chatId', ARGV[2])
+redis.call('HSETNX', meta, 'startedAt', ARGV[3])
+redis.call('EXPIRE', meta, ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
+if redis.call('HGET', meta, 'cancel') == '1' then return {'cancelled'} end
+local attempt = redis.call('HINCRBY', meta, 'attempt', 1)
+local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
+redis.call('HSET', meta, 'attemptStartSeq', seq + 1)
+return {'started', attempt, seq, tonumber(redis.call('HGET', meta, 'startedAt'))}
+`;
+
+/**
+ * KEYS: meta, log. ARGV: attempt or '*' (unfenced: nobody runs it), status, messageId, ttl, terminal frame without seq.
+ * Returns the terminal frame's seq, or -1 done, -2 superseded, -3 stop requested (only 'stopped' may end it).
+ * The frame is logged, not published: clients hear of it once the answer is stored.
+ */
+const FINISH = `
+local meta = KEYS[1]
+local state = redis.call('HMGET', meta, 'done', 'attempt', 'cancel')
+if state[1] == '1' then return -1 end
+if ARGV[1] ~= '*' then
+  if state[2] ~= ARGV[1] then return -2 end
+  if state[3] == '1' and ARGV[2] ~= 'stopped' then return -3 end
+end
+local seq = redis.call('HINCRBY', meta, 'seq', 1)
+redis.call('RPUSH', KEYS[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[5], 2))
+redis.call('HSET', meta, 'done', '1', 'status', ARGV[2], 'messageId', ARGV[3])
+redis.call('EXPIRE', meta, ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return seq
+`;
+
+/** KEYS: fifo, meta. ARGV: generationId. Returns {0} if not finished, else {1[, next head]}. */
+const ADVANCE = `
+if redis.call('EXISTS', KEYS[2]) == 1 and redis.call('HGET', KEYS[2], 'done') ~= '1' then return {0} end
+redis.call('LREM', KEYS[1], 0, ARGV[1])
+local head = redis.call('LINDEX', KEYS[1], 0)
+if head then return {1, head} end
+return {1}
+`;
+
+/**
+ * KEYS: fifo, then meta and log of each id. ARGV: channel, ttl, the ids read from the FIFO.
+ * Returns {'retry'} when the FIFO changed since it was read, else {'ok', ids it marked}.
+ */
+const CANCEL = `
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
+if #ids ~= #ARGV - 2 then return {'retry'} end
+for i, id in ipairs(ids) do
+  if ARGV[i + 2] ~= id then return {'retry'} end
+end
+local marked = {'ok'}
+for i, id in ipairs(ids) do
+  local meta = KEYS[2 * i]
+  if redis.call('HGET', meta, 'done') ~= '1' then
+    redis.call('HSET', meta, 'cancel', '1')
+    redis.call('EXPIRE', meta, ARGV[2])
+    redis.call('EXPIRE', KEYS[2 * i + 1], ARGV[2])
+    redis.call('PUBLISH', ARGV[1], id)
+    table.insert(marked, id)
+  end
+end
+return marked
+`;
+
+export type ScriptReply = (string | number)[];
+
+export interface LifecycleCommands {
+  rsAdmit(fifo: string, meta: string, ...args: (string | number)[]): Promise<number>;
+  rsBegin(fifo: string, meta: string, log: string, ...args: (string | number)[]): Promise<ScriptReply>;
+  rsFinish(meta: string, log: string, ...args: (string | number)[]): Promise<number>;
+  rsAdvance(fifo: string, meta: string, generationId: string): Promise<ScriptReply>;
+  rsCancel(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
+}
+
+export function defineLifecycleCommands(redis: Redis): Redis & LifecycleCommands {
+  redis.defineCommand('rsAdmit', { numberOfKeys: 2, lua: ADMIT });
+  redis.defineCommand('rsBegin', { numberOfKeys: 3, lua: BEGIN });
+  redis.defineCommand('rsFinish', { numberOfKeys: 2, lua: FINISH });
+  redis.defineCommand('rsAdvance', { numberOfKeys: 2, lua: ADVANCE });
+  // The number of keys varies with the chat's generations, so it is passed first.
+  redis.defineCommand('rsCancel', { lua: CANCEL });
+  return redis as Redis & LifecycleCommands;
+}
