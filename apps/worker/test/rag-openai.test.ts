@@ -95,6 +95,34 @@ describe('RAG with an OpenAI-compatible model, and stop during retrieval and gen
     expect(body.items.find((m) => m.role === 'bot')).toMatchObject({ status: 'stopped', text: '' });
     await client.close();
   });
+
+  it('a model that rejects the request (401) fails the answer after one call, without retries', async () => {
+    const before = server.chatRequests().length;
+    server.enqueue({ type: 'http-error', status: 401, message: 'Incorrect API key provided' });
+    const { client, chatId, generationId } = await start('How much is express shipping?');
+    const done = await client.collector.waitForTerminal(generationId);
+    expect(done).toMatchObject({ status: 'failed', attempt: 1 });
+    expect(done.error).toMatch(/API key/);
+    expect(server.chatRequests().length - before).toBe(1);
+    expect(client.collector.ofGeneration(generationId).filter((f) => f.mt === 'typing_indicator')).toHaveLength(1);
+    const { body } = await http.get<Page<ChatMessage>>(`/chat/${chatId}/messages`);
+    expect(body.items.filter((m) => m.role === 'bot')).toMatchObject([{ status: 'failed' }]);
+    await client.close();
+  });
+
+  it('server errors are retried as new attempts that clients see, and the answer then completes', async () => {
+    const failing = { type: 'http-error', status: 500, message: 'overloaded' } as const;
+    // Each attempt asks for a translation (which falls back on failure) and then the answer.
+    server.enqueue(failing, failing, failing, failing, { type: 'text', tokens: ['query'] }, { type: 'text', tokens: ['Express ', 'costs 12 euros.'] });
+    const { client, chatId, generationId } = await start('How much is express shipping?');
+    const done = await client.collector.waitForTerminal(generationId, 20_000);
+    expect(done).toMatchObject({ status: 'complete', attempt: 3, text: 'Express costs 12 euros.' });
+    expect(client.collector.ofGeneration(generationId).filter((f) => f.mt === 'typing_indicator').map((f) => f.attempt)).toEqual([1, 2, 3]);
+    expect(client.collector.textOf(generationId)).toBe(done.text);
+    const { body } = await http.get<Page<ChatMessage>>(`/chat/${chatId}/messages`);
+    expect(body.items.filter((m) => m.role === 'bot')).toMatchObject([{ status: 'complete', text: done.text }]);
+    await client.close();
+  });
 });
 
 /** The first request to `path` after position `from`, once the server has it. */
