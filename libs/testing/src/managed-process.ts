@@ -45,6 +45,26 @@ export class ManagedProcess {
     return this.output;
   }
 
+  /** The exit code once the process has exited normally; null while it runs or after a signal. */
+  get exitCode(): number | null {
+    return this.child.exitCode;
+  }
+
+  /** The signal that ended the process, if one did. */
+  get signalCode(): NodeJS.Signals | null {
+    return this.child.signalCode;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Sends a signal (e.g. SIGSTOP / SIGCONT to stall and resume it); false if it has exited. */
+  signal(signal: NodeJS.Signals): boolean {
+    if (!this.running) return false;
+    return this.child.kill(signal);
+  }
+
   /** Resolves when the output matches (the process logs its own readiness), rejects if it exits first. */
   waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
     if (pattern.test(this.output)) return Promise.resolve();
@@ -74,6 +94,8 @@ export class ManagedProcess {
   /** SIGTERM, then SIGKILL if the process has not exited in time. */
   async stop(graceMs = 5_000): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    // A stopped (SIGSTOP) process acts on SIGTERM only once it runs again.
+    this.child.kill('SIGCONT');
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exited;

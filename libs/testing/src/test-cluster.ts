@@ -14,6 +14,8 @@ export interface ClusterOptions {
   /** Environment for every process (e.g. LLM_PROVIDER, SYNTHETIC_TOKENS). */
   env?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** Redis for every process and for the key cleanup in `stop` (default TEST_REDIS_URL). */
+  redisUrl?: string;
 }
 
 /**
@@ -44,9 +46,13 @@ export class TestCluster {
     return cluster;
   }
 
+  get redisUrl(): string {
+    return this.options.redisUrl ?? TEST_REDIS_URL;
+  }
+
   get baseEnv(): Record<string, string> {
     return {
-      REDIS_URL: TEST_REDIS_URL,
+      REDIS_URL: this.redisUrl,
       REDIS_PREFIX: this.prefix,
       DATA_DIR: this.dataDir,
       LOG_LEVEL: 'info',
@@ -90,14 +96,14 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await Promise.all([...this.apis, ...this.workers].map((p) => p.stop()));
-    await deleteKeysWithPrefix(this.prefix);
+    await deleteKeysWithPrefix(this.prefix, this.redisUrl);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
 
 /** Deletes one test's keys only: a shared Redis is never flushed. */
-export async function deleteKeysWithPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+export async function deleteKeysWithPrefix(prefix: string, redisUrl = TEST_REDIS_URL): Promise<void> {
+  const redis = new Redis(redisUrl, { lazyConnect: true });
   await redis.connect();
   try {
     let cursor = '0';

@@ -1,0 +1,61 @@
+import { writeFileSync } from 'node:fs';
+import type { ChaosEnv } from './chaos-env.ts';
+import { CHAOS_USAGE, UsageError, parseChaosArgs } from './cli.ts';
+import { formatReport } from './report.ts';
+import { runChaos } from './run-chaos.ts';
+
+/** Lines of each process's log printed for a failing scenario (the full logs can be long). */
+const LOG_TAIL_LINES = 150;
+
+function tail(logs: string): string {
+  return logs
+    .split(/(?=^----- )/m)
+    .map((section) => {
+      const lines = section.split('\n');
+      if (lines.length <= LOG_TAIL_LINES + 1) return section;
+      return [lines[0], `… ${lines.length - LOG_TAIL_LINES - 1} earlier lines`, ...lines.slice(-LOG_TAIL_LINES)].join('\n');
+    })
+    .join('\n');
+}
+
+async function main(): Promise<number> {
+  let cli: ReturnType<typeof parseChaosArgs>;
+  try {
+    cli = parseChaosArgs(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`chaos: ${err.message}\n\n${CHAOS_USAGE}`);
+    return 2;
+  }
+  if (cli.help) {
+    process.stdout.write(CHAOS_USAGE);
+    return 0;
+  }
+  let current: ChaosEnv | undefined;
+  const interrupt = (signal: string): void => {
+    process.stderr.write(`chaos: ${signal}; stopping the processes it started\n`);
+    void (current?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', () => interrupt('SIGINT'));
+  process.once('SIGTERM', () => interrupt('SIGTERM'));
+  const log = (line: string): void => {
+    if (!cli.quiet) process.stderr.write(`chaos: ${line}\n`);
+  };
+  log(`seed ${cli.sizes.seed}; scenarios: ${cli.scenarios.map((s) => s.name).join(', ')}`);
+  const run = await runChaos(cli.scenarios, cli.sizes, {
+    log,
+    onEnv: (env) => (current = env),
+    onFailureLogs: (scenario, logs) => process.stderr.write(`\n===== logs of failing scenario ${scenario} =====\n${tail(logs)}\n===== end of logs of ${scenario} =====\n`),
+  });
+  process.stdout.write(`${formatReport(run)}\n`);
+  if (cli.jsonFile !== undefined) writeFileSync(cli.jsonFile, `${JSON.stringify(run, null, 2)}\n`);
+  return run.ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
