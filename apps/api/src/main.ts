@@ -18,6 +18,7 @@ import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/ru
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import type { ConnectionDeps } from './chat-connection.ts';
 import { ChatService } from './chat-service.ts';
+import { ConnectionRegistry } from './connection-registry.ts';
 import { loadApiConfig } from './config.ts';
 import { attachSocketIo } from './gateways/socketio-gateway.ts';
 import { sseRouter } from './gateways/sse-gateway.ts';
@@ -54,12 +55,14 @@ async function main(): Promise<void> {
   const service = new ChatService({ store, queue, stopper, log, fifo, redis, keys });
   const presence = new Presence(redis, keys, nodeId);
   presence.start();
-  const hub = new FrameHub(frameSubscriber, keys, (channel, err) => logger.error('invalid frame on channel', { channel, err }));
+  const hub = new FrameHub(frameSubscriber, keys, logger);
+  const connections = new ConnectionRegistry();
   const connectionDeps: ConnectionDeps = {
     store,
     service,
     presence,
     subscriptions: { hub, log, fifo },
+    connections,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     logger,
   };
@@ -70,7 +73,7 @@ async function main(): Promise<void> {
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
   app.use(organisationRoutes({ knowledge, ingestion }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
-  app.use(sseRouter(connectionDeps, logger));
+  app.use(sseRouter(connectionDeps));
   app.use(chatRoutes({ store, knowledge, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

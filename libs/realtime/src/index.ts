@@ -9,4 +9,5 @@ export * from './generation-queue.ts';
 export * from './generation-stream.ts';
 export * from './ingestion-queue.ts';
 export * from './presence.ts';
+export * from './realtime-logger.ts';
 export * from './redis-connection.ts';
