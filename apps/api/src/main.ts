@@ -32,6 +32,11 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const nodeId = config.NODE_ID ?? `api-${randomUUID().slice(0, 8)}`;
   const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL);
+  process.on('unhandledRejection', (err: unknown) => {
+    // Node would exit too, but without the node id and in no log format.
+    logger.error('unhandled rejection', { nodeId, err });
+    process.exit(1);
+  });
   const shutdown = new Shutdown(logger);
   shutdown.installSignalHandlers();
 
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
   const stopper = new ChatStopper(redis, keys, config.GENERATION_TTL_SECONDS, queue, finalizer);
   const ingestion = new IngestionQueue(redis, keys);
   const service = new ChatService({ store, queue, stopper, log, fifo, redis, keys });
-  const presence = new Presence(redis, keys, nodeId);
+  const presence = new Presence(redis, keys, nodeId, logger);
   presence.start();
   const hub = new FrameHub(frameSubscriber, keys, logger);
   const connections = new ConnectionRegistry();
@@ -88,9 +93,15 @@ async function main(): Promise<void> {
   });
   const wss = attachWebSocket(server, connectionDeps, logger);
 
-  shutdown.add('http', async () => {
-    for (const client of wss.clients) client.close(1001, 'server shutting down');
+  // Client connections still talk to Redis while they close: they go first, Redis and the stores last.
+  shutdown.add('intake', () => {
+    connections.stopAccepting();
+    server.close();
+  });
+  shutdown.add('connections', async () => {
+    await connections.closeAll();
     await io.close();
+    wss.close();
     server.closeAllConnections();
   });
   shutdown.add('presence', () => presence.stop());
