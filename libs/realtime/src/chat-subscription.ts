@@ -192,7 +192,11 @@ export class ChatSubscription {
       } catch (err) {
         const delay = RETRY_DELAYS_MS[attempt];
         const fields = { chatId: this.chatId, generationId, attempt: attempt + 1, err };
-        if (delay === undefined || this.closed) {
+        if (this.closed) {
+          this.owner.logger.warn('could not read the frame log; the connection closed meanwhile', fields);
+          throw err;
+        }
+        if (delay === undefined) {
           this.owner.logger.error('could not read the frame log; giving up', fields);
           throw err;
         }
