@@ -1,6 +1,6 @@
 import type { GenerationFrame } from '@ragstream/protocol';
 import { syntheticAnswer } from '@ragstream/rag';
-import type { FrameCollector, ManagedProcess } from '@ragstream/testing';
+import type { ManagedProcess } from '@ragstream/testing';
 import { HttpClient, SioChatClient, SseChatClient, TEST_REDIS_URL, TestCluster, WsChatClient } from '@ragstream/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +71,7 @@ describe("live frames across kills of an API node's frame subscriber", () => {
 
       const stored = (await messagesOf(http, chatId)).find((m) => m.generationId === generationId);
       expect(stored?.text).toBe(ANSWER);
-      for (const collector of [ws.collector, sio.collector, sse.collector] as FrameCollector[]) {
+      for (const collector of [ws.collector, sio.collector, sse.collector]) {
         const last = await collector.waitForTerminal(generationId, 30_000);
         const frames = collector.ofGeneration(generationId) as GenerationFrame[];
         expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i + 1));

@@ -53,7 +53,9 @@ class Recorder implements SubscriptionOwner {
   }
 
   private settle(): void {
-    this.waiters = this.waiters.filter((w) => (w.done() ? (w.resolve(), false) : true));
+    const ready = this.waiters.filter((w) => w.done());
+    this.waiters = this.waiters.filter((w) => !ready.includes(w));
+    for (const waiter of ready) waiter.resolve();
   }
 }
 
