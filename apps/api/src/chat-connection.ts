@@ -6,12 +6,24 @@ import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { ApiError, chatNotFound } from './api-error.ts';
 import type { ChatService } from './chat-service.ts';
+import type { ConnectionRegistry } from './connection-registry.ts';
+
+/** How a ChatConnection reaches its client, whatever the transport. */
+export interface ClientTransport {
+  send(frame: ServerFrame): void;
+  /** Ends the client's connection; the client may reconnect (to any node) and resume. */
+  disconnect(reason: DisconnectReason): void;
+}
+
+/** `stream_interrupted`: the generation frames had a hole the log could not fill. */
+export type DisconnectReason = 'shutting_down' | 'stream_interrupted';
 
 export interface ConnectionDeps {
   store: ChatStore;
   service: ChatService;
   presence: Presence;
   subscriptions: SubscriptionDeps;
+  connections: ConnectionRegistry;
   maxMessageBytes: number;
   logger: Logger;
 }
@@ -24,33 +36,49 @@ export interface ConnectionDeps {
 export class ChatConnection {
   private subscription: ChatSubscription | undefined;
   private closed = false;
+  private opening: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | undefined;
   private inbound: Promise<void> = Promise.resolve();
 
   private constructor(
     private readonly deps: ConnectionDeps,
     readonly chatId: string,
-    private readonly send: (frame: ServerFrame) => void,
+    private readonly transport: ClientTransport,
   ) {}
 
   /** Throws ApiError('chat_not_found') for an unknown chat. */
-  static async open(
-    deps: ConnectionDeps,
-    chatId: string,
-    resume: ResumeParams,
-    send: (frame: ServerFrame) => void,
-  ): Promise<ChatConnection> {
+  static async open(deps: ConnectionDeps, chatId: string, resume: ResumeParams, transport: ClientTransport): Promise<ChatConnection> {
     if (!(await deps.store.getChat(chatId))) throw chatNotFound(chatId);
-    const connection = new ChatConnection(deps, chatId, send);
-    await deps.presence.connected(chatId);
+    const connection = new ChatConnection(deps, chatId, transport);
+    // Registered before the first await, so that a shutdown meanwhile waits for this open too.
+    deps.connections.add(connection);
+    connection.opening = connection.start(resume);
     try {
-      connection.subscription = await Subscription.open(deps.subscriptions, chatId, resume, (frame) => {
-        if (!connection.closed) send(frame);
-      });
+      await connection.opening;
     } catch (err) {
-      await deps.presence.disconnected(chatId);
+      deps.connections.delete(connection);
       throw err;
     }
     return connection;
+  }
+
+  private async start(resume: ResumeParams): Promise<void> {
+    await this.deps.presence.connected(this.chatId);
+    try {
+      this.subscription = await Subscription.open(this.deps.subscriptions, this.chatId, resume, {
+        send: (frame) => {
+          if (!this.closed) this.transport.send(frame);
+        },
+        fail: (err) => {
+          this.deps.logger.error('frame stream interrupted; disconnecting the client so that it resumes', { chatId: this.chatId, err });
+          void this.disconnect('stream_interrupted');
+        },
+        logger: this.deps.logger,
+      });
+    } catch (err) {
+      await this.deps.presence.disconnected(this.chatId);
+      throw err;
+    }
   }
 
   /** Handles one JSON text frame. */
@@ -65,13 +93,14 @@ export class ChatConnection {
 
   /** One frame at a time per connection, so that a client's messages are stored in the order it sent them. */
   private enqueue(parse: () => ParsedClientFrame): Promise<void> {
+    if (this.closed) return this.inbound;
     this.inbound = this.inbound.then(() => this.dispatch(parse()));
     return this.inbound;
   }
 
   private async dispatch(parsed: ParsedClientFrame): Promise<void> {
     if (!parsed.ok) {
-      this.send(parsed.error);
+      this.transport.send(parsed.error);
       return;
     }
     const frame = parsed.frame;
@@ -90,7 +119,7 @@ export class ChatConnection {
         timezone: frame.timezone,
         selectedLanguage: frame.selectedLanguage,
       });
-      this.send({
+      this.transport.send({
         mt: 'message_upload_confirm',
         chatId: this.chatId,
         messageId: stored.message.id,
@@ -101,18 +130,38 @@ export class ChatConnection {
       await dispatch?.();
     } catch (err) {
       if (err instanceof ApiError) {
-        this.send(err.toFrame(clientMessageId));
+        this.transport.send(err.toFrame(clientMessageId));
         return;
       }
       this.deps.logger.error('frame handling failed', { chatId: this.chatId, mt: frame.mt, err });
-      this.send(errorFrame('internal', 'the server could not handle this frame; try again', clientMessageId));
+      this.transport.send(errorFrame('internal', 'the server could not handle this frame; try again', clientMessageId));
     }
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Ends the client's connection and lets go of the chat. */
+  disconnect(reason: DisconnectReason): Promise<void> {
+    this.transport.disconnect(reason);
+    return this.close();
+  }
+
+  /**
+   * Lets go of the chat once the open and the inbound frames in progress have settled.
+   * Idempotent; never rejects: a failure is logged here, since no caller could do more.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.release();
+    return this.closing;
+  }
+
+  private async release(): Promise<void> {
     this.closed = true;
-    await this.subscription?.close();
-    await this.deps.presence.disconnected(this.chatId);
+    const [opened] = await Promise.allSettled([this.opening, this.inbound]);
+    // A failed open cleaned up after itself, and its caller reported the failure.
+    if (opened.status === 'rejected') return;
+    const results = await Promise.allSettled([this.subscription?.close(), this.deps.presence.disconnected(this.chatId)]);
+    for (const result of results) {
+      if (result.status === 'rejected') this.deps.logger.warn('closing a chat connection failed', { chatId: this.chatId, err: result.reason });
+    }
+    this.deps.connections.delete(this);
   }
 }

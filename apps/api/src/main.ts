@@ -9,6 +9,7 @@ import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/ru
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import type { ConnectionDeps } from './chat-connection.ts';
 import { ChatService } from './chat-service.ts';
+import { ConnectionRegistry } from './connection-registry.ts';
 import { loadApiConfig } from './config.ts';
 import { attachSocketIo } from './gateways/socketio-gateway.ts';
 import { sseRouter } from './gateways/sse-gateway.ts';
@@ -22,6 +23,11 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const nodeId = config.NODE_ID ?? `api-${randomUUID().slice(0, 8)}`;
   const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL);
+  process.on('unhandledRejection', (err: unknown) => {
+    // Node would exit too, but without the node id and in no log format.
+    logger.error('unhandled rejection', { nodeId, err });
+    process.exit(1);
+  });
   const shutdown = new Shutdown(logger);
   shutdown.installSignalHandlers();
 
@@ -41,14 +47,16 @@ async function main(): Promise<void> {
   const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   const ingestion = new IngestionQueue(redis, keys);
   const service = new ChatService({ store, queue, lifecycle, log, redis, keys });
-  const presence = new Presence(redis, keys, nodeId);
+  const presence = new Presence(redis, keys, nodeId, logger);
   presence.start();
-  const hub = new FrameHub(frameSubscriber, keys, (channel, err) => logger.error('invalid frame on channel', { channel, err }));
+  const hub = new FrameHub(frameSubscriber, keys, logger);
+  const connections = new ConnectionRegistry();
   const connectionDeps: ConnectionDeps = {
     store,
     service,
     presence,
     subscriptions: { hub, log, fifo: lifecycle },
+    connections,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     logger,
   };
@@ -59,7 +67,7 @@ async function main(): Promise<void> {
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
   app.use(organisationRoutes({ knowledge, ingestion }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
-  app.use(sseRouter(connectionDeps, logger));
+  app.use(sseRouter(connectionDeps));
   app.use(chatRoutes({ store, knowledge, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
@@ -74,9 +82,15 @@ async function main(): Promise<void> {
   });
   const wss = attachWebSocket(server, connectionDeps, logger);
 
-  shutdown.add('http', async () => {
-    for (const client of wss.clients) client.close(1001, 'server shutting down');
+  // Client connections still talk to Redis while they close: they go first, Redis and the stores last.
+  shutdown.add('intake', () => {
+    connections.stopAccepting();
+    server.close();
+  });
+  shutdown.add('connections', async () => {
+    await connections.closeAll();
     await io.close();
+    wss.close();
     server.closeAllConnections();
   });
   shutdown.add('presence', () => presence.stop());

@@ -103,6 +103,10 @@ export class ChatSession {
         upload?.confirmed.reject(new Error(`${frame.code}: ${frame.message}`));
         return;
       }
+      case 'resume_unavailable':
+        // The load generator resumes only answers it saw start, within the log's lifetime.
+        this.violations.push(`resume unavailable ${JSON.stringify(frame)}`);
+        return;
       default:
         this.tracker(frame.generationId).add(frame, at);
     }

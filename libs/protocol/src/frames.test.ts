@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClientFrame, parseClientFrameText } from './frames.ts';
+import { generationFrameSchema, parseClientFrame, parseClientFrameText, serverFrameSchema } from './frames.ts';
 import { formatEventId, parseEventId } from './rest.ts';
 
 const LIMIT = 16;
@@ -39,6 +39,19 @@ describe('parseClientFrame', () => {
     const bad = parseClientFrame({ mt: 'message_upload', message: 7, userId: '1', clientMessageId: 'c9' }, 8192);
     expect(bad.ok === false && bad.error.clientMessageId).toBe('c9');
     expect(parseClientFrame({ mt: 'stop' }, 8192)).toEqual({ ok: true, frame: { mt: 'stop' } });
+  });
+});
+
+describe('resume_unavailable', () => {
+  const frame = { mt: 'resume_unavailable', chatId: 'c1', generationId: 'gen-1' };
+
+  it('is a server frame with chatId and generationId', () => {
+    expect(serverFrameSchema.parse(frame)).toEqual(frame);
+    expect(serverFrameSchema.safeParse({ mt: 'resume_unavailable', chatId: 'c1' }).success).toBe(false);
+  });
+
+  it('is not a generation frame: it has no seq and is never logged', () => {
+    expect(generationFrameSchema.safeParse(frame).success).toBe(false);
   });
 });
 

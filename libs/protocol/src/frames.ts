@@ -92,6 +92,18 @@ export const errorFrameSchema = z.object({
 });
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
 
+/**
+ * The answer to a resume (`generationId`, `lastSeq`) that the server cannot serve: the
+ * generation is unknown or its frame log expired. The client reloads the chat's messages
+ * over REST instead of waiting; the connection stays usable.
+ */
+export const resumeUnavailableFrameSchema = z.object({
+  mt: z.literal('resume_unavailable'),
+  chatId: z.string(),
+  generationId: z.string(),
+});
+export type ResumeUnavailableFrame = z.infer<typeof resumeUnavailableFrameSchema>;
+
 export const generationFrameSchema = z.discriminatedUnion('mt', [
   typingIndicatorFrameSchema,
   botStatusFrameSchema,
@@ -107,6 +119,7 @@ export const serverFrameSchema = z.discriminatedUnion('mt', [
   botPartialFrameSchema,
   botCompleteFrameSchema,
   errorFrameSchema,
+  resumeUnavailableFrameSchema,
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 

@@ -1,58 +1,90 @@
 import type { GenerationFrame, RedisKeys } from '@ragstream/protocol';
 import { generationFrameSchema } from '@ragstream/protocol';
 import type { Redis } from 'ioredis';
+import type { RealtimeLogger } from './realtime-logger.ts';
 
-export type FrameListener = (frame: GenerationFrame) => void;
+/** One client connection's interest in a chat's frames. */
+export interface HubMember {
+  frame(frame: GenerationFrame): void;
+  /** The subscriber connection came back: whatever was published while it was down is only in the log. */
+  reconnected(): void;
+}
 
 /**
  * An API node's one subscriber connection: it subscribes to a chat's frame channel
  * while the node holds at least one client of that chat and fans frames out to them.
  */
 export class FrameHub {
-  private readonly listeners = new Map<string, Set<FrameListener>>();
+  private readonly members = new Map<string, Set<HubMember>>();
   private readonly prefix: string;
 
   constructor(
     private readonly subscriber: Redis,
     private readonly keys: RedisKeys,
-    private readonly onInvalid: (channel: string, error: unknown) => void,
+    private readonly logger: RealtimeLogger,
   ) {
     this.prefix = keys.chatFrames('');
     subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
+    // The first 'ready' is the initial connect; every later one follows a lost connection.
+    let connectedBefore = subscriber.status === 'ready';
+    subscriber.on('ready', () => {
+      if (connectedBefore) void this.resubscribe();
+      connectedBefore = true;
+    });
   }
 
   /** Resolves once the node is subscribed, so that no frame published afterwards is missed. */
-  async join(chatId: string, listener: FrameListener): Promise<void> {
-    let set = this.listeners.get(chatId);
+  async join(chatId: string, member: HubMember): Promise<void> {
+    let set = this.members.get(chatId);
     if (!set) {
       set = new Set();
-      this.listeners.set(chatId, set);
+      this.members.set(chatId, set);
     }
-    set.add(listener);
+    set.add(member);
     // Subscribing again is harmless and guarantees the subscription is confirmed for this caller.
     await this.subscriber.subscribe(this.keys.chatFrames(chatId));
   }
 
-  async leave(chatId: string, listener: FrameListener): Promise<void> {
-    const set = this.listeners.get(chatId);
+  async leave(chatId: string, member: HubMember): Promise<void> {
+    const set = this.members.get(chatId);
     if (!set) return;
-    set.delete(listener);
+    set.delete(member);
     if (set.size > 0) return;
-    this.listeners.delete(chatId);
+    this.members.delete(chatId);
     await this.subscriber.unsubscribe(this.keys.chatFrames(chatId));
+  }
+
+  /**
+   * ioredis re-subscribes on its own after a reconnect, but does not say when that is
+   * confirmed: subscribing here and awaiting it means that members re-read the log only
+   * once every later frame is sure to arrive live.
+   */
+  private async resubscribe(): Promise<void> {
+    const chatIds = [...this.members.keys()];
+    if (chatIds.length === 0) return;
+    try {
+      await this.subscriber.subscribe(...chatIds.map((chatId) => this.keys.chatFrames(chatId)));
+    } catch (err) {
+      // The connection dropped again; its next 'ready' runs this again.
+      this.logger.warn('frame subscriber could not re-subscribe', { chats: chatIds.length, err });
+      return;
+    }
+    for (const chatId of chatIds) {
+      for (const member of this.members.get(chatId) ?? []) member.reconnected();
+    }
   }
 
   private dispatch(channel: string, message: string): void {
     if (!channel.startsWith(this.prefix)) return;
-    const set = this.listeners.get(channel.slice(this.prefix.length));
+    const set = this.members.get(channel.slice(this.prefix.length));
     if (!set) return;
     let frame: GenerationFrame;
     try {
       frame = generationFrameSchema.parse(JSON.parse(message));
-    } catch (error) {
-      this.onInvalid(channel, error);
+    } catch (err) {
+      this.logger.error('invalid frame on channel', { channel, err });
       return;
     }
-    for (const listener of set) listener(frame);
+    for (const member of set) member.frame(frame);
   }
 }

@@ -5,4 +5,5 @@ export * from './frame-log.ts';
 export * from './generation-stream.ts';
 export * from './ingestion-queue.ts';
 export * from './presence.ts';
+export * from './realtime-logger.ts';
 export * from './redis-connection.ts';

@@ -1,5 +1,6 @@
 import type { RedisKeys } from '@ragstream/protocol';
 import type { Redis } from 'ioredis';
+import type { RealtimeLogger } from './realtime-logger.ts';
 
 /** A node's entry outlives a missed heartbeat or two, and no more: a crashed node stops counting soon. */
 const ENTRY_TTL_MS = 15_000;
@@ -17,10 +18,14 @@ export class Presence {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly nodeId: string,
+    private readonly logger: RealtimeLogger,
   ) {}
 
   start(): void {
-    this.heartbeat = setInterval(() => void this.refreshAll().catch(() => undefined), HEARTBEAT_MS);
+    // A missed beat is retried by the next one; the entries outlive two missed beats.
+    this.heartbeat = setInterval(() => {
+      this.refreshAll().catch((err: unknown) => this.logger.warn('presence heartbeat failed', { nodeId: this.nodeId, err }));
+    }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 

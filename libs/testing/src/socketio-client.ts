@@ -5,9 +5,14 @@ import { FrameCollector } from './frame-collector.ts';
 /** A Socket.IO client of namespace `/chat` (WebSocket transport only, no sticky sessions). */
 export class SioChatClient {
   readonly collector = new FrameCollector('socket.io');
+  /** Event names, index for index with `collector.frames`, from the handshake on. */
+  readonly events: string[] = [];
 
   private constructor(readonly socket: Socket) {
-    socket.onAny((_event: string, payload: unknown) => this.collector.add(payload));
+    socket.onAny((event: string, payload: unknown) => {
+      this.events.push(event);
+      this.collector.add(payload);
+    });
   }
 
   static connect(baseUrl: string, auth: Record<string, string | number>): Promise<SioChatClient> {

@@ -44,7 +44,10 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
       return;
     }
     const data = socket.data as HandshakeData;
-    data.connection = ChatConnection.open(deps, chatId, resume.data, (frame) => socket.emit(frame.mt, frame));
+    data.connection = ChatConnection.open(deps, chatId, resume.data, {
+      send: (frame) => socket.emit(frame.mt, frame),
+      disconnect: () => socket.disconnect(true),
+    });
     data.connection.then(
       (connection) => {
         // A client gone meanwhile gets no 'connection' (so no 'disconnect') from Socket.IO: close the chat here.

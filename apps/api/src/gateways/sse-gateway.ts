@@ -1,13 +1,15 @@
 import type { Request, Response, Router } from 'express';
 import express from 'express';
-import type { GenerationFrame, ResumeParams } from '@ragstream/protocol';
+import type { ResumeParams, ServerFrame } from '@ragstream/protocol';
 import { formatEventId, parseEventId } from '@ragstream/protocol';
-import type { Logger } from '@ragstream/runtime';
 import { ApiError } from '../api-error.ts';
 import { ChatConnection } from '../chat-connection.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
 
 const HEARTBEAT_MS = 15_000;
+
+/** SSE carries the chat's frames only: confirmations and errors answer the REST requests. */
+type SseFrame = Exclude<ServerFrame, { mt: 'message_upload_confirm' | 'error' }>;
 
 /**
  * `GET /chat/:chatId/events`: the chat's generation frames as Server-Sent Events,
@@ -15,7 +17,7 @@ const HEARTBEAT_MS = 15_000;
  * since EventSource cannot set headers on its first request after a page reload).
  * Messages and stop go over REST.
  */
-export function sseRouter(deps: ConnectionDeps, logger: Logger): Router {
+export function sseRouter(deps: ConnectionDeps): Router {
   const router = express.Router();
   router.get('/chat/:chatId/events', async (req: Request, res: Response) => {
     const chatId = String(req.params.chatId);
@@ -28,16 +30,25 @@ export function sseRouter(deps: ConnectionDeps, logger: Logger): Router {
     }
 
     let open = true;
-    const write = (frame: GenerationFrame): void => {
-      if (open) res.write(`id: ${formatEventId(frame.generationId, frame.seq)}\ndata: ${JSON.stringify(frame)}\n\n`);
+    const write = (frame: SseFrame): void => {
+      if (!open) return;
+      // resume_unavailable has no seq: without an id it leaves the client's Last-Event-ID alone.
+      const id = frame.mt === 'resume_unavailable' ? '' : `id: ${formatEventId(frame.generationId, frame.seq)}\n`;
+      res.write(`${id}data: ${JSON.stringify(frame)}\n\n`);
     };
-    const pending: GenerationFrame[] = [];
-    const connection = await ChatConnection.open(deps, chatId, resume, (frame) => {
-      if (frame.mt === 'message_upload_confirm' || frame.mt === 'error') return;
-      if (res.headersSent) write(frame);
-      else pending.push(frame);
+    const pending: SseFrame[] = [];
+    const connection = await ChatConnection.open(deps, chatId, resume, {
+      send: (frame) => {
+        if (frame.mt === 'message_upload_confirm' || frame.mt === 'error') return;
+        if (res.headersSent) write(frame);
+        else pending.push(frame);
+      },
+      disconnect: () => {
+        open = false;
+        res.end();
+      },
     });
-    if (req.destroyed) {
+    if (req.destroyed || res.writableEnded) {
       await connection.close();
       return;
     }
@@ -49,11 +60,14 @@ export function sseRouter(deps: ConnectionDeps, logger: Logger): Router {
     });
     res.write('retry: 1000\n\n');
     for (const frame of pending) write(frame);
-    const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
-    req.on('close', () => {
+    const heartbeat = setInterval(() => {
+      if (open) res.write(': ping\n\n');
+    }, HEARTBEAT_MS);
+    // The response closes when the client goes away and when the server ends it.
+    res.on('close', () => {
       open = false;
       clearInterval(heartbeat);
-      void connection.close().catch((err: unknown) => logger.warn('sse close failed', { chatId, err }));
+      void connection.close();
     });
   });
   return router;

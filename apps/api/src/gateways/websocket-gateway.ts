@@ -6,12 +6,18 @@ import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 import { ApiError } from '../api-error.ts';
 import { ChatConnection } from '../chat-connection.ts';
-import type { ConnectionDeps } from '../chat-connection.ts';
+import type { ConnectionDeps, DisconnectReason } from '../chat-connection.ts';
 
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 
 /** Close codes in the application range, one per reason a connection cannot be opened. */
 const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400 };
+
+/** Why the server ends an open connection: 1001 going away, 1011 an error on its side; both invite a resume. */
+const DISCONNECT: Record<DisconnectReason, { code: number; reason: string }> = {
+  shutting_down: { code: 1001, reason: 'server shutting down' },
+  stream_interrupted: { code: 1011, reason: 'frame stream interrupted; reconnect and resume' },
+};
 
 /**
  * The seed's plain WebSocket at `/chat/ws/:chatId`, JSON frames with `mt`; resume
@@ -45,8 +51,11 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
     let connection: ChatConnection;
     try {
       if (!resume.success) throw new ApiError('invalid_query', 'generationId must be a string and lastSeq a non-negative integer');
-      connection = await ChatConnection.open(deps, chatId, resume.data, (frame) => {
-        if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      connection = await ChatConnection.open(deps, chatId, resume.data, {
+        send: (frame) => {
+          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+        },
+        disconnect: (reason) => ws.close(DISCONNECT[reason].code, DISCONNECT[reason].reason),
       });
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat');

@@ -1,0 +1,31 @@
+import { ApiError } from './api-error.ts';
+import type { ChatConnection } from './chat-connection.ts';
+
+/**
+ * The node's open client connections, on every transport, so that shutdown can end them
+ * all and wait until each has let go of its chat before Redis and the stores close.
+ */
+export class ConnectionRegistry {
+  private readonly open = new Set<ChatConnection>();
+  private accepting = true;
+
+  /** Throws ApiError('unavailable') once the node is shutting down. */
+  add(connection: ChatConnection): void {
+    if (!this.accepting) throw new ApiError('unavailable', 'the server is shutting down; connect again');
+    this.open.add(connection);
+  }
+
+  delete(connection: ChatConnection): void {
+    this.open.delete(connection);
+  }
+
+  stopAccepting(): void {
+    this.accepting = false;
+  }
+
+  /** Ends every client's connection and resolves when all of them have closed. */
+  async closeAll(): Promise<void> {
+    this.stopAccepting();
+    await Promise.all([...this.open].map((connection) => connection.disconnect('shutting_down')));
+  }
+}

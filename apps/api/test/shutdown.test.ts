@@ -1,0 +1,48 @@
+import { HttpClient, SioChatClient, SseChatClient, TestCluster, WsChatClient } from '@ragstream/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+describe('SIGTERM on an API node with clients on every transport', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await TestCluster.start({
+      env: { LLM_PROVIDER: 'synthetic', SYNTHETIC_TOKENS: '400', SYNTHETIC_TOKENS_PER_SECOND: '100' },
+    });
+  });
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail') console.error(cluster.logs());
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('closes every client connection before Redis, then exits 0 without an unhandled rejection', async () => {
+    const api = cluster.apis[0];
+    if (!api) throw new Error('no API node');
+    const http = new HttpClient(cluster.api(0));
+    const chatId = await http.createChat();
+    const ws = await WsChatClient.connect(cluster.api(0), chatId);
+    const sio = await SioChatClient.connect(cluster.api(0), { chatId });
+    const sse = await SseChatClient.connect(cluster.api(0), chatId);
+    const sioClosed = new Promise<string>((resolve) => sio.socket.once('disconnect', (reason: string) => resolve(reason)));
+    try {
+      // An answer streams to all three while the node shuts down.
+      ws.send({ mt: 'message_upload', message: 'keep talking', userId: 'u1' });
+      const generationId = (await ws.collector.waitForMt('message_upload_confirm')).generationId ?? '';
+      await Promise.all(
+        [ws, sio, sse].map((client) => client.collector.waitForMt('chat_message_bot_partial', (f) => f.generationId === generationId)),
+      );
+
+      await api.stop(15_000);
+      expect(await api.waitForExit()).toBe(0);
+      expect((await ws.closed).code).toBe(1001);
+      expect(await sioClosed).toBe('io server disconnect');
+      expect(api.logs).toMatch(/shutting down/);
+      expect(api.logs).not.toMatch(/unhandled/i);
+      expect(api.logs).not.toMatch(/shutdown step failed|closing a chat connection failed|timed out/);
+    } finally {
+      sio.close();
+      await Promise.all([ws.close(), sse.close()]);
+    }
+  });
+});
