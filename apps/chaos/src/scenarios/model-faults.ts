@@ -69,8 +69,9 @@ export const llm401: Scenario = {
     const problems: string[] = [];
     for (const answer of answers) {
       const terminal = viewOf(answer).terminal;
-      const calls = answerCalls(env, answer);
-      if (calls !== 1) problems.push(`${answer.generationId}: ${calls} answer calls to the model after a 401 (want exactly 1: no retry)`);
+      // Whichever call meets the 401 first (query translation or the answer) must be the only one.
+      const calls = env.scripted ? callsFor(env.scripted, answer.tag).length : 0;
+      if (calls !== 1) problems.push(`${answer.generationId}: ${calls} model calls after a 401 (want exactly 1: no retry, no second call)`);
       if (terminal?.status === 'failed' && !terminal.error) problems.push(`${answer.generationId}: failed without an error in the terminal frame`);
       if (terminal && terminal.attempt !== 1) problems.push(`${answer.generationId}: ended in attempt ${terminal.attempt} (a 401 is not worth a retry)`);
     }
