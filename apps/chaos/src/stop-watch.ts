@@ -39,17 +39,18 @@ export class StopWatch {
     private readonly pollIntervalMs = 5,
   ) {}
 
-  /** Sends REST stop for a chat on `apiUrl` and watches the given generations. */
-  async stop(apiUrl: string, chatId: string, generationIds: string[]): Promise<void> {
+  /** Sends REST stop for a chat on `apiUrl` and watches the given generations; returns the ids the server says it stopped. */
+  async stop(apiUrl: string, chatId: string, generationIds: string[]): Promise<string[]> {
     const sentAt = performance.now();
     const samples = generationIds.map((generationId) => ({ generationId, sentAt, rttMs: Number.NaN }) as StopSample);
     this.samples.push(...samples);
     this.ensurePolling();
     const response = await fetch(`${apiUrl}/chat/${chatId}/stop`, { method: 'POST' });
-    await response.text();
+    const body = (await response.json()) as { stopped?: string[] };
     const rtt = performance.now() - sentAt;
     for (const sample of samples) sample.rttMs = rtt;
     if (!response.ok) throw new Error(`POST /chat/${chatId}/stop: ${response.status}`);
+    return body.stopped ?? [];
   }
 
   private ensurePolling(): void {

@@ -18,8 +18,9 @@ import { SCENARIOS } from '../src/scenarios/index.ts';
 const SIZES: ChaosSizes = {
   ...DEFAULT_SIZES,
   answers: 6,
-  tokens: 40,
-  tokensPerSecond: 80,
+  // Long enough (2 s) that stops land mid-answer on a loaded machine.
+  tokens: 120,
+  tokensPerSecond: 60,
   burstChats: 3,
   burstPerClient: 2,
   seed: Number(process.env.CHAOS_SEED ?? 4242),

@@ -66,7 +66,7 @@ export class ManagedProcess {
   }
 
   /** Resolves when the output matches (the process logs its own readiness), rejects if it exits first. */
-  waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  waitForOutput(pattern: RegExp, timeoutMs = 60_000): Promise<void> {
     if (pattern.test(this.output)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name}: no ${pattern} within ${timeoutMs} ms\n${this.output}`)), timeoutMs);
