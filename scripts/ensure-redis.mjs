@@ -41,7 +41,9 @@ export async function ensureRedis(url = process.env.REDIS_URL ?? DEFAULT_URL) {
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
     if (!root || !has('apt-get')) {
       fail(
-        'No Redis answers at ' + url + ' and redis-server is not installed.\n' +
+        'No Redis answers at ' +
+          url +
+          ' and redis-server is not installed.\n' +
           'Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis),\n' +
           'or run one with Docker: docker compose up -d redis. Then run npm start (or npm test) again.',
       );
