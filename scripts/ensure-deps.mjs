@@ -14,7 +14,9 @@ if ((major ?? 0) < 20) {
 
 const lockfile = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
-const markers = ['tsx', 'vitest', 'better-sqlite3/build/Release/better_sqlite3.node', 'hnswlib-node/build/Release/addon.node'].map((m) => join(root, 'node_modules', m));
+const markers = ['tsx', 'vitest', 'better-sqlite3/build/Release/better_sqlite3.node', 'hnswlib-node/build/Release/addon.node'].map((m) =>
+  join(root, 'node_modules', m),
+);
 const stale = !existsSync(installed) || statSync(installed).mtimeMs < statSync(lockfile).mtimeMs;
 if (stale || markers.some((m) => !existsSync(m))) {
   console.error('Installing dependencies (npm ci; better-sqlite3 may build from source, about a minute)...');

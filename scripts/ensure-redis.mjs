@@ -1,7 +1,9 @@
 // Makes sure a Redis answers at REDIS_URL: starts a local redis-server when none does,
 // installing it through apt-get first where that works without a prompt (as root).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { connect } from 'node:net';
+import { pathToFileURL } from 'node:url';
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
@@ -39,16 +41,18 @@ export async function ensureRedis(url = process.env.REDIS_URL ?? DEFAULT_URL) {
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
     if (!root || !has('apt-get')) {
       fail(
-        'No Redis answers at ' + url + ' and redis-server is not installed.\n' +
+        'No Redis answers at ' +
+          url +
+          ' and redis-server is not installed.\n' +
           'Install Redis 7 (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis),\n' +
-          'or run one with Docker: docker compose up -d redis. Then run npm start again.',
+          'or run one with Docker: docker compose up -d redis. Then run npm start (or npm test) again.',
       );
     }
     console.error('Installing redis-server with apt-get...');
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
     const install = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env });
-    if (install.status !== 0) fail('apt-get could not install redis-server; install Redis 7 yourself and run npm start again.');
+    if (install.status !== 0) fail('apt-get could not install redis-server; install Redis 7 yourself and try again.');
   }
   console.error(`Starting redis-server on port ${port} (no persistence)...`);
   execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes']);
@@ -59,4 +63,6 @@ export async function ensureRedis(url = process.env.REDIS_URL ?? DEFAULT_URL) {
   fail(`redis-server was started but does not answer on port ${port}.`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await ensureRedis();
+// Compare URLs of the real path: a checkout path with spaces or behind a symlink must still run.
+const invoked = process.argv[1] ? pathToFileURL(realpathSync(process.argv[1])).href : '';
+if (import.meta.url === invoked) await ensureRedis();

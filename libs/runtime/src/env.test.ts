@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ConfigError, commonEnvShape, envPort, parseEnv } from './env.ts';
 
 const schema = z.object({ ...commonEnvShape, PORT: envPort.default(8000) });

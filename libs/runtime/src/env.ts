@@ -23,7 +23,11 @@ export const envPort = z.coerce.number().int().min(0).max(65535);
 /** Variables every process shares. */
 export const commonEnvShape = {
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('ragstream'),
+  REDIS_PREFIX: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only')
+    .default('ragstream'),
   MONGODB_URL: z.string().url().optional(),
   DATA_DIR: z.string().min(1).default('./.data'),
   GENERATION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),

@@ -1,5 +1,5 @@
-import express from 'express';
 import type { Router } from 'express';
+import express from 'express';
 
 export type ReadinessCheck = () => Promise<unknown>;
 

@@ -1,5 +1,6 @@
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
-export type LogLevel = keyof typeof LEVELS;
+import { pino, stdSerializers } from 'pino';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -8,26 +9,58 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-/** One JSON line per event on stderr, so logs of spawned processes stay machine-readable. */
+// Field names whose values never reach the logs, at the top level and three levels down
+// (e.g. { headers: { authorization } }, { config: { llm: { apiKey } } }).
+const SECRET_KEYS = [
+  'apiKey',
+  'api_key',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'authorization',
+  'Authorization',
+  'cookie',
+  'password',
+  'secret',
+  'clientSecret',
+];
+const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
+
+/**
+ * One JSON line per event on stderr (`t`, `level`, `service`, the fields, `msg`), so logs of
+ * spawned processes stay machine-readable; process.stderr writes synchronously to files and
+ * pipes, so a line logged just before exit is not lost.
+ */
 export function createLogger(service: string, level: LogLevel = 'info'): Logger {
-  const threshold = LEVELS[level];
-  const write = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
-    if (LEVELS[lvl] < threshold) return;
-    const extra = fields ? normalise(fields) : {};
-    process.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), level: lvl, service, msg, ...extra })}\n`);
-  };
-  return {
-    debug: (msg, fields) => write('debug', msg, fields),
-    info: (msg, fields) => write('info', msg, fields),
-    warn: (msg, fields) => write('warn', msg, fields),
-    error: (msg, fields) => write('error', msg, fields),
-  };
+  const log = pino(
+    {
+      level,
+      base: { service },
+      timestamp: () => `,"t":"${new Date().toISOString()}"`,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: serializeErrors,
+      },
+      // Errors are serialized above, under any key; pino's own `err` serializer would redo it.
+      serializers: { err: (value: unknown) => value },
+      redact: REDACT_PATHS,
+    },
+    process.stderr,
+  );
+  const at =
+    (lvl: LogLevel) =>
+    (msg: string, fields?: Record<string, unknown>): void => {
+      if (fields) log[lvl](fields, msg);
+      else log[lvl](msg);
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-function normalise(fields: Record<string, unknown>): Record<string, unknown> {
+// Callers pass errors under any key ({ err }, { cause }), not only pino's `err`.
+function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+    out[key] = value instanceof Error ? { name: value.name, ...stdSerializers.errWithCause(value) } : value;
   }
   return out;
 }

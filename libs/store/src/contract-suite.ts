@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Chat, ChatMessage, Source } from '@ragstream/protocol';
+import { isObjectId } from '@ragstream/protocol';
 import { ObjectId } from 'bson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isObjectId } from '@ragstream/protocol';
-import type { Chat, ChatMessage, Source } from '@ragstream/protocol';
-import { InvalidCursorError } from './chat-store.ts';
 import type { BotMessageInput, ChatStore, PageRequest } from './chat-store.ts';
+import { InvalidCursorError } from './chat-store.ts';
 import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 
 /** Well-formed, but its timestamp (1970) is older than any id a store issues. */
@@ -187,15 +187,7 @@ export function describeChatStoreContract(name: string, makeStore: () => Promise
         const plain = (await userMessage(chat.id, 'plain')).value;
         const tagged = (await userMessage(chat.id, 'tagged', 'client-42')).value;
         expect(Object.keys(plain).sort()).toEqual(['chatId', 'createdAt', 'id', 'role', 'text', 'updatedAt']);
-        expect(Object.keys(tagged).sort()).toEqual([
-          'chatId',
-          'clientMessageId',
-          'createdAt',
-          'id',
-          'role',
-          'text',
-          'updatedAt',
-        ]);
+        expect(Object.keys(tagged).sort()).toEqual(['chatId', 'clientMessageId', 'createdAt', 'id', 'role', 'text', 'updatedAt']);
         expect(tagged.clientMessageId).toBe('client-42');
         expect(await allMessages(chat.id)).toStrictEqual([plain, tagged]);
       });
@@ -355,9 +347,7 @@ export function describeChatStoreContract(name: string, makeStore: () => Promise
       it('stores one bot message per generationId under concurrent saves', async () => {
         const chat = await newChat();
         const input = botInput(chat.id);
-        const results = await Promise.all(
-          [1, 2, 3, 4, 5].map((i) => store.saveBotMessage({ ...input, text: `attempt ${i}` })),
-        );
+        const results = await Promise.all([1, 2, 3, 4, 5].map((i) => store.saveBotMessage({ ...input, text: `attempt ${i}` })));
         expect(results.filter((result) => result.created)).toHaveLength(1);
         expect(new Set(results.map((result) => result.value.id)).size).toBe(1);
         expect(await allMessages(chat.id)).toHaveLength(1);

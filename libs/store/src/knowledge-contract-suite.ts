@@ -1,16 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isObjectId } from '@ragstream/protocol';
-import { InvalidCursorError } from './chat-store.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageRequest } from './chat-store.ts';
+import { InvalidCursorError } from './chat-store.ts';
+import type { ChunkRecord, DocumentInput, DocumentRecord, KnowledgeStore, NewChunk, Organisation } from './knowledge-store.ts';
 import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
-import type {
-  ChunkRecord,
-  DocumentInput,
-  DocumentRecord,
-  KnowledgeStore,
-  NewChunk,
-  Organisation,
-} from './knowledge-store.ts';
 
 /** Well-formed, but its timestamp (1970) is older than any id a store issues. */
 const UNKNOWN_ID = '000000010000000000000002';
@@ -69,9 +62,7 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
     const ingest = async (document: DocumentRecord, chunks: NewChunk[]): Promise<ChunkRecord[]> => {
       const stored = await store.replaceChunks(document.id, document.revision, chunks);
       if (!stored) throw new Error(`replaceChunks refused revision ${document.revision} of ${document.id}`);
-      expect(
-        await store.updateDocumentStatus(document.id, document.revision, { status: 'ready', chunkCount: stored.length }),
-      ).toBe(true);
+      expect(await store.updateDocumentStatus(document.id, document.revision, { status: 'ready', chunkCount: stored.length })).toBe(true);
       return stored;
     };
     const ids = (records: { id: string }[]) => records.map((record) => record.id);
@@ -185,9 +176,7 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
         const organisation = await newOrganisation();
         for (const cursor of FOREIGN_CURSORS) {
           await expect(store.listOrganisations({ limit: 5, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
-          await expect(store.listDocuments(organisation.id, { limit: 5, cursor })).rejects.toBeInstanceOf(
-            InvalidCursorError,
-          );
+          await expect(store.listDocuments(organisation.id, { limit: 5, cursor })).rejects.toBeInstanceOf(InvalidCursorError);
         }
       });
     });
@@ -426,15 +415,7 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
         );
         expect(stored?.every((chunk) => isObjectId(chunk.id))).toBe(true);
         expect(new Set(stored?.map((chunk) => chunk.id)).size).toBe(3);
-        expect(Object.keys(stored?.[0] ?? {}).sort()).toEqual([
-          'documentId',
-          'id',
-          'index',
-          'language',
-          'organisationId',
-          'text',
-          'title',
-        ]);
+        expect(Object.keys(stored?.[0] ?? {}).sort()).toEqual(['documentId', 'id', 'index', 'language', 'organisationId', 'text', 'title']);
         expect(stored?.[1]?.heading).toBe('Heading 1');
         expect(await store.getChunks(ids(stored ?? []))).toStrictEqual(stored);
         expect(await store.getDocument(organisation.id, document.id)).toMatchObject({ chunkCount: 3, status: 'queued' });
@@ -497,9 +478,7 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
       it('keeps one set of chunks when the same revision is written concurrently', async () => {
         const organisation = await newOrganisation();
         const document = await newDocument(organisation.id);
-        const results = await Promise.all(
-          ['a', 'b', 'c'].map((label) => store.replaceChunks(document.id, 1, makeChunks(4, label))),
-        );
+        const results = await Promise.all(['a', 'b', 'c'].map((label) => store.replaceChunks(document.id, 1, makeChunks(4, label))));
         expect(results.every((result) => result?.length === 4)).toBe(true);
         await store.updateDocumentStatus(document.id, 1, { status: 'ready' });
 
@@ -516,11 +495,7 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
         const [d0] = await ingest(await newDocument((await newOrganisation()).id), makeChunks(1, 'other'));
         if (!c0 || !c1 || !c2 || !d0) throw new Error('chunks were not stored');
 
-        expect(await store.getChunks([c2.id, UNKNOWN_ID, c0.id, ...MALFORMED_IDS, c2.id, d0.id])).toStrictEqual([
-          c2,
-          c0,
-          d0,
-        ]);
+        expect(await store.getChunks([c2.id, UNKNOWN_ID, c0.id, ...MALFORMED_IDS, c2.id, d0.id])).toStrictEqual([c2, c0, d0]);
         expect(await store.getChunks([])).toEqual([]);
         expect(await store.getChunks([UNKNOWN_ID, ...MALFORMED_IDS])).toEqual([]);
       });

@@ -94,7 +94,11 @@ export interface KnowledgeStore {
    * New content for an existing document: bumps its revision and sets it back to queued (progress 0,
    * no error). Its chunks stay until replaceChunks replaces them for the new revision.
    */
-  replaceDocumentContent(organisationId: string, documentId: string, input: Omit<DocumentInput, 'organisationId'>): Promise<DocumentRecord | null>;
+  replaceDocumentContent(
+    organisationId: string,
+    documentId: string,
+    input: Omit<DocumentInput, 'organisationId'>,
+  ): Promise<DocumentRecord | null>;
   getDocument(organisationId: string, documentId: string): Promise<DocumentRecord | null>;
   /** The current content and the revision it belongs to. */
   getDocumentContent(documentId: string): Promise<{ content: string; revision: number } | null>;

@@ -1,12 +1,12 @@
-import { ObjectId } from 'bson';
-import { MongoClient, MongoServerError } from 'mongodb';
-import type { Collection, Filter } from 'mongodb';
-import { isObjectId } from '@ragstream/protocol';
 import type { BotStatus, Chat, ChatMessage, MessageRole, Page, Source } from '@ragstream/protocol';
+import { isObjectId } from '@ragstream/protocol';
+import { ObjectId } from 'bson';
+import type { Collection, Filter } from 'mongodb';
+import { MongoClient, MongoServerError } from 'mongodb';
 import type { BotMessageInput, ChatStore, NewChat, NewMessage, PageRequest, Stored } from './chat-store.ts';
 import { assertChatId, assertObjectId } from './ids.ts';
 import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
-import { DEFAULT_DB_NAME, DUPLICATE_KEY, afterCursor, dbNameFromUrl } from './mongo-queries.ts';
+import { afterCursor, DEFAULT_DB_NAME, DUPLICATE_KEY, dbNameFromUrl } from './mongo-queries.ts';
 import { toPage } from './pagination.ts';
 
 export interface MongoChatStoreOptions {
@@ -151,10 +151,7 @@ export class MongoChatStore implements ChatStore {
       updatedAt: now,
     };
     const { clientMessageId } = input;
-    return this.#insertOrFind(
-      doc,
-      clientMessageId === undefined ? undefined : { chatId, clientMessageId: stringEquals(clientMessageId) },
-    );
+    return this.#insertOrFind(doc, clientMessageId === undefined ? undefined : { chatId, clientMessageId: stringEquals(clientMessageId) });
   }
 
   async getMessage(chatId: string, messageId: string): Promise<ChatMessage | null> {

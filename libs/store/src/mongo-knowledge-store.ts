@@ -1,19 +1,11 @@
-import { ObjectId } from 'bson';
-import { MongoClient, MongoServerError } from 'mongodb';
-import type { Collection, Filter, UpdateFilter } from 'mongodb';
-import { isObjectId } from '@ragstream/protocol';
 import type { Page } from '@ragstream/protocol';
+import { isObjectId } from '@ragstream/protocol';
+import { ObjectId } from 'bson';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
+import { MongoClient, MongoServerError } from 'mongodb';
 import type { PageRequest } from './chat-store.ts';
 import { assertObjectId } from './ids.ts';
-import {
-  ORGANISATION_TEXT_FIELDS,
-  assertChunkIndexes,
-  nextError,
-  nextProgress,
-  optionalText,
-  utf8Bytes,
-} from './knowledge-records.ts';
-import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
+import { assertChunkIndexes, nextError, nextProgress, ORGANISATION_TEXT_FIELDS, optionalText, utf8Bytes } from './knowledge-records.ts';
 import type {
   ChunkRecord,
   DocumentFormat,
@@ -26,7 +18,8 @@ import type {
   OrganisationInput,
   SupportedLanguage,
 } from './knowledge-store.ts';
-import { DEFAULT_DB_NAME, DUPLICATE_KEY, afterCursor, dbNameFromUrl } from './mongo-queries.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
+import { afterCursor, DEFAULT_DB_NAME, DUPLICATE_KEY, dbNameFromUrl } from './mongo-queries.ts';
 import { toPage } from './pagination.ts';
 
 export interface MongoKnowledgeStoreOptions {
@@ -385,9 +378,7 @@ export class MongoKnowledgeStore implements KnowledgeStore {
       _id: { $in: [...new Map(found.map((chunk) => [chunk.documentId.toHexString(), chunk.documentId])).values()] },
     });
     const byId = new Map(
-      found
-        .filter((chunk) => current.has(chunk.chunkSet.toHexString()))
-        .map((chunk) => [chunk._id.toHexString(), toChunk(chunk)]),
+      found.filter((chunk) => current.has(chunk.chunkSet.toHexString())).map((chunk) => [chunk._id.toHexString(), toChunk(chunk)]),
     );
     return ids.flatMap((id) => byId.get(id) ?? []);
   }

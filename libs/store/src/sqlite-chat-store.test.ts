@@ -142,9 +142,7 @@ describe('SqliteChatStore shared by several connections', () => {
     const children = Array.from({ length: 4 }, () =>
       run(process.execPath, ['--import', 'tsx', '--input-type=module', '--eval', CHILD_SCRIPT], { env }),
     );
-    const results = (await Promise.all(children)).map(
-      ({ stdout }) => JSON.parse(stdout) as { id: string; created: boolean },
-    );
+    const results = (await Promise.all(children)).map(({ stdout }) => JSON.parse(stdout) as { id: string; created: boolean });
 
     expect(results.filter((result) => result.created)).toHaveLength(1);
     expect(new Set(results.map((result) => result.id)).size).toBe(1);

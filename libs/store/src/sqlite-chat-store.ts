@@ -1,13 +1,13 @@
-import type Database from 'better-sqlite3';
-import { openSqliteDatabase } from './sqlite-database.ts';
-import { ObjectId } from 'bson';
-import { isObjectId } from '@ragstream/protocol';
 import type { BotStatus, Chat, ChatMessage, MessageRole, Page, Source } from '@ragstream/protocol';
+import { isObjectId } from '@ragstream/protocol';
+import type Database from 'better-sqlite3';
+import { ObjectId } from 'bson';
 import type { BotMessageInput, ChatStore, NewChat, NewMessage, PageRequest, Stored } from './chat-store.ts';
 import { assertChatId, assertObjectId } from './ids.ts';
 import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
-import { decodeCursor, toPage } from './pagination.ts';
 import type { Position } from './pagination.ts';
+import { decodeCursor, toPage } from './pagination.ts';
+import { openSqliteDatabase } from './sqlite-database.ts';
 
 export interface SqliteChatStoreOptions {
   filename: string;
@@ -73,7 +73,10 @@ const SCHEMA = `
  */
 function migrate(db: Database.Database): void {
   const columnsOf = (table: string): string[] =>
-    db.prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)').all(table).map((c) => c.name);
+    db
+      .prepare<[string], { name: string }>('SELECT name FROM pragma_table_info(?)')
+      .all(table)
+      .map((c) => c.name);
   if (!columnsOf('chats').includes('organisation_id')) {
     db.exec(`ALTER TABLE chats ADD COLUMN organisation_id TEXT NOT NULL DEFAULT '${DEFAULT_ORGANISATION_ID}'`);
   }
@@ -94,9 +97,7 @@ function prepareStatements(db: Database.Database) {
       `SELECT * FROM chats WHERE user_id = ? AND (created_at, id) > (?, ?)
        ORDER BY created_at, id LIMIT ?`,
     ),
-    updateChat: db.prepare<[string, number, string], ChatRow>(
-      'UPDATE chats SET title = ?, updated_at = ? WHERE id = ? RETURNING *',
-    ),
+    updateChat: db.prepare<[string, number, string], ChatRow>('UPDATE chats SET title = ?, updated_at = ? WHERE id = ? RETURNING *'),
     deleteChat: db.prepare<[string]>('DELETE FROM chats WHERE id = ?'),
     deleteChatMessages: db.prepare<[string]>('DELETE FROM chat_messages WHERE chat_id = ?'),
 
@@ -108,9 +109,7 @@ function prepareStatements(db: Database.Database) {
        ON CONFLICT DO NOTHING`,
     ),
     getMessage: db.prepare<[string, string], MessageRow>('SELECT * FROM chat_messages WHERE chat_id = ? AND id = ?'),
-    messageByClientId: db.prepare<[string, string], MessageRow>(
-      'SELECT * FROM chat_messages WHERE chat_id = ? AND client_message_id = ?',
-    ),
+    messageByClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM chat_messages WHERE chat_id = ? AND client_message_id = ?'),
     messageByGeneration: db.prepare<[string], MessageRow>('SELECT * FROM chat_messages WHERE generation_id = ?'),
     listMessages: db.prepare<[string, number, string, number], MessageRow>(
       `SELECT * FROM chat_messages WHERE chat_id = ? AND (created_at, id) > (?, ?)

@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeKnowledgeStoreContract } from './knowledge-contract-suite.ts';
-import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 import type { Organisation } from './knowledge-store.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 import { SqliteChatStore } from './sqlite-chat-store.ts';
 import { SqliteKnowledgeStore } from './sqlite-knowledge-store.ts';
 
@@ -25,9 +25,7 @@ async function openStore(filename: string): Promise<SqliteKnowledgeStore> {
 }
 
 // The nested path checks that the constructor creates missing directories.
-describeKnowledgeStoreContract('SqliteKnowledgeStore', () =>
-  openStore(join(dir, 'contract', 'data', 'ragstream.sqlite')),
-);
+describeKnowledgeStoreContract('SqliteKnowledgeStore', () => openStore(join(dir, 'contract', 'data', 'ragstream.sqlite')));
 
 /**
  * Run in separate node processes: each initialises the store on a file that has no default
@@ -91,10 +89,7 @@ describe('SqliteKnowledgeStore shared by several connections', () => {
     const id = '0123456789abcdef01234567';
     const queries: [string, unknown[]][] = [
       ['SELECT * FROM organisations WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [0, '', 10]],
-      [
-        'SELECT * FROM documents WHERE organisation_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?',
-        [id, 0, '', 10],
-      ],
+      ['SELECT * FROM documents WHERE organisation_id = ? AND (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?', [id, 0, '', 10]],
       [
         `SELECT * FROM document_chunks
          WHERE document_id IN (SELECT id FROM documents WHERE organisation_id = ? AND status = 'ready')

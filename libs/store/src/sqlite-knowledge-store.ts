@@ -1,19 +1,10 @@
-import type Database from 'better-sqlite3';
-import { openSqliteDatabase } from './sqlite-database.ts';
-import { ObjectId } from 'bson';
-import { isObjectId } from '@ragstream/protocol';
 import type { Page } from '@ragstream/protocol';
+import { isObjectId } from '@ragstream/protocol';
+import type Database from 'better-sqlite3';
+import { ObjectId } from 'bson';
 import type { PageRequest } from './chat-store.ts';
 import { assertObjectId } from './ids.ts';
-import {
-  ORGANISATION_TEXT_FIELDS,
-  assertChunkIndexes,
-  nextError,
-  nextProgress,
-  optionalText,
-  utf8Bytes,
-} from './knowledge-records.ts';
-import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
+import { assertChunkIndexes, nextError, nextProgress, ORGANISATION_TEXT_FIELDS, optionalText, utf8Bytes } from './knowledge-records.ts';
 import type {
   ChunkRecord,
   DocumentFormat,
@@ -26,8 +17,10 @@ import type {
   OrganisationInput,
   SupportedLanguage,
 } from './knowledge-store.ts';
-import { decodeCursor, toPage } from './pagination.ts';
+import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 import type { Position } from './pagination.ts';
+import { decodeCursor, toPage } from './pagination.ts';
+import { openSqliteDatabase } from './sqlite-database.ts';
 
 export interface SqliteKnowledgeStoreOptions {
   filename: string;
@@ -183,9 +176,7 @@ function prepareStatements(db: Database.Database) {
            chunk_count = COALESCE(@chunk_count, chunk_count), updated_at = @updated_at
        WHERE id = @id AND revision = @revision`,
     ),
-    setChunkCount: db.prepare<[number, number, string]>(
-      'UPDATE documents SET chunk_count = ?, updated_at = ? WHERE id = ?',
-    ),
+    setChunkCount: db.prepare<[number, number, string]>('UPDATE documents SET chunk_count = ?, updated_at = ? WHERE id = ?'),
     deleteDocument: db.prepare<[string, string]>('DELETE FROM documents WHERE id = ? AND organisation_id = ?'),
 
     putContent: db.prepare<[string, string]>(
@@ -204,9 +195,7 @@ function prepareStatements(db: Database.Database) {
        VALUES (@id, @organisation_id, @document_id, @chunk_index, @text, @heading, @language, @title)`,
     ),
     deleteChunks: db.prepare<[string]>('DELETE FROM document_chunks WHERE document_id = ?'),
-    getChunks: db.prepare<[string], ChunkRow>(
-      'SELECT * FROM document_chunks WHERE id IN (SELECT value FROM json_each(?))',
-    ),
+    getChunks: db.prepare<[string], ChunkRow>('SELECT * FROM document_chunks WHERE id IN (SELECT value FROM json_each(?))'),
     organisationChunks: db.prepare<[string], ChunkRow>(
       // Walks the organisation's documents' ids in order, each one's chunks by index: no sorting step.
       `SELECT * FROM document_chunks

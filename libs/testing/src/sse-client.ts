@@ -1,3 +1,4 @@
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { FrameCollector } from './frame-collector.ts';
 
 /** A Server-Sent Events reader of `GET /chat/:chatId/events` that keeps each event's id. */
@@ -14,42 +15,28 @@ export class SseChatClient {
     const response = await fetch(`${baseUrl}/chat/${chatId}/events`, { headers, signal: client.controller.signal });
     if (!response.ok || !response.body) throw new Error(`SSE ${response.status}: ${await response.text()}`);
     client.done = client.read(response.body);
+    // close() reports a failed read; until then, keep it from counting as unhandled.
+    client.done.catch(() => undefined);
     return client;
   }
 
   private async read(body: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffer = '';
+    const events = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ onError: 'terminate' }));
     try {
-      for await (const chunk of body) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          this.event(buffer.slice(0, end));
-          buffer = buffer.slice(end + 2);
-        }
+      for await (const event of events) {
+        if (event.id !== undefined) this.ids.push(event.id);
+        this.collector.add(JSON.parse(event.data));
       }
-    } catch {
-      // Aborted by close().
+    } catch (error) {
+      if (!this.controller.signal.aborted) throw error;
     }
-  }
-
-  private event(block: string): void {
-    let id: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith('id: ')) id = line.slice(4);
-      else if (line.startsWith('data: ')) data.push(line.slice(6));
-    }
-    if (data.length === 0) return;
-    if (id !== undefined) this.ids.push(id);
-    this.collector.add(JSON.parse(data.join('\n')));
   }
 
   get lastEventId(): string | undefined {
     return this.ids.at(-1);
   }
 
+  /** Stops reading; rejects if reading had failed (a broken stream or a frame that is not JSON). */
   async close(): Promise<void> {
     this.controller.abort();
     await this.done;

@@ -2,7 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
-import { writeFileAtomic, writeThenRename } from './atomic-file.ts';
+import writeFileAtomic from 'write-file-atomic';
+import { writeThenRename } from './atomic-file.ts';
 import { isCode, withFileLock } from './file-lock.ts';
 import { VersionCache } from './version-cache.ts';
 import { organisationDirName, pruneVersions, readVersion, writeVersion } from './versioned-files.ts';
@@ -223,12 +224,12 @@ export class HnswVectorStore implements VectorStore {
         await mkdir(dir, { recursive: true });
         await withFileLock(
           join(dir, `${NAME}.lock`),
-          async () => {
+          async (lockLost) => {
             signal?.throwIfAborted();
             const state = await this.current(organisationId);
             try {
               if (!change(state)) return;
-              await this.publish(dir, state);
+              await this.publish(dir, state, lockLost);
             } catch (error) {
               // The in-memory index may be ahead of the disk now: forget it, reload on next use.
               this.cache.loaded.delete(organisationId);
@@ -246,7 +247,7 @@ export class HnswVectorStore implements VectorStore {
     }
   }
 
-  private async publish(dir: string, state: OrganisationIndex): Promise<void> {
+  private async publish(dir: string, state: OrganisationIndex, lockLost: AbortSignal): Promise<void> {
     const version = state.version + 1;
     const index = state.index;
     if (index) await writeThenRename(join(dir, `${NAME}.v${version}.hnsw`), async (path) => void (await index.writeIndex(path)));
@@ -257,6 +258,8 @@ export class HnswVectorStore implements VectorStore {
       chunks: [...state.labels].map(([label, ref]) => [label, ref.chunkId, ref.documentId]),
     };
     await writeFileAtomic(join(dir, `${NAME}.v${version}.json`), JSON.stringify(sidecar));
+    // Another writer holds the lock now and may publish this same version number.
+    lockLost.throwIfAborted();
     await writeVersion(dir, NAME, version);
     state.version = version;
     await pruneVersions(dir, NAME, version);

@@ -8,4 +8,4 @@ export * from './milvus-vector-store.ts';
 export * from './offline-hashing-embedder.ts';
 export * from './openai-embedder.ts';
 export * from './vector-store.ts';
-export { FileLockTimeoutError } from './file-lock.ts';
+export { FileLockCompromisedError, FileLockTimeoutError } from './file-lock.ts';

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+import writeFileAtomic from 'write-file-atomic';
 import { isCode, withFileLock } from './file-lock.ts';
 import { buildKeywordIndex, KeywordIndex } from './keyword-index.ts';
 import type { Bm25Options, KeywordChunk, KeywordHit } from './keyword-index.ts';
@@ -64,12 +64,14 @@ export class KeywordIndexStore implements KeywordSearcher {
     await mkdir(dir, { recursive: true });
     return withFileLock(
       join(dir, `${NAME}.lock`),
-      async () => {
+      async (lockLost) => {
         const chunks = await readChunks();
         signal?.throwIfAborted();
         const json = buildKeywordIndex(chunks, this.bm25);
         const version = ((await readVersion(dir, NAME)) ?? 0) + 1;
         await writeFileAtomic(join(dir, `${NAME}.v${version}.json`), json);
+        // Another writer holds the lock now and may publish this same version number.
+        lockLost.throwIfAborted();
         await writeVersion(dir, NAME, version);
         await pruneVersions(dir, NAME, version);
         return version;

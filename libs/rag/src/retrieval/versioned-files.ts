@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './atomic-file.ts';
+import writeFileAtomic from 'write-file-atomic';
 import { isCode } from './file-lock.ts';
 
 // Versioned on-disk indexes shared by several worker processes. A writer
-// writes version N+1's files completely (temp + rename), then flips a small
-// pointer file `<name>.current` to N+1 (temp + rename again). A reader reads
+// writes version N+1's files completely (write-file-atomic: temp + fsync +
+// rename), then flips a small pointer file `<name>.current` to N+1 (the same way). A reader reads
 // the pointer before each query, which costs one small read, and loads the
 // new version's files only when the number changed. Files of old versions are
 // kept for a while so that a reader that has just read the old pointer can
