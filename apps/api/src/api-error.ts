@@ -1,6 +1,5 @@
-import type { ErrorCode } from '@ragstream/protocol';
-import { HTTP_STATUS, errorFrame } from '@ragstream/protocol';
-import type { ErrorFrame } from '@ragstream/protocol';
+import type { ErrorCode, ErrorFrame } from '@ragstream/protocol';
+import { errorFrame, HTTP_STATUS } from '@ragstream/protocol';
 
 /** An error a client caused or should be told about: one code, one message, on every transport. */
 export class ApiError extends Error {

@@ -160,7 +160,8 @@ export class ChatConnection {
     if (opened.status === 'rejected') return;
     const results = await Promise.allSettled([this.subscription?.close(), this.deps.presence.disconnected(this.chatId)]);
     for (const result of results) {
-      if (result.status === 'rejected') this.deps.logger.warn('closing a chat connection failed', { chatId: this.chatId, err: result.reason });
+      if (result.status === 'rejected')
+        this.deps.logger.warn('closing a chat connection failed', { chatId: this.chatId, err: result.reason });
     }
     this.deps.connections.delete(this);
   }

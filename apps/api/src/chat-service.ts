@@ -1,6 +1,6 @@
+import type { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import type { ChatMessage, ChatStatus, RedisKeys } from '@ragstream/protocol';
 import { generationIdFor } from '@ragstream/protocol';
-import type { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import type { FrameLog } from '@ragstream/realtime';
 import { countConnections } from '@ragstream/realtime';
 import type { ChatStore } from '@ragstream/store';

@@ -5,7 +5,12 @@ const apiEnvSchema = z.object({
   ...commonEnvShape,
   HOST: z.string().default('127.0.0.1'),
   PORT: envPort.default(8000),
-  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1).max(60 * 1024).default(8192),
+  MAX_MESSAGE_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 1024)
+    .default(8192),
   NODE_ID: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
   SOCKETIO_POLLING: envBoolean.default(false),

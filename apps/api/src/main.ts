@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
-import { FrameHub, FrameLog, IngestionQueue, Presence, createRedis } from '@ragstream/realtime';
-import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
+import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
+import { createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
+import { ConfigError, createLogger, healthRouter, Shutdown } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
+import express from 'express';
 import type { ConnectionDeps } from './chat-connection.ts';
 import { ChatService } from './chat-service.ts';
-import { ConnectionRegistry } from './connection-registry.ts';
 import { loadApiConfig } from './config.ts';
+import { ConnectionRegistry } from './connection-registry.ts';
 import { attachSocketIo } from './gateways/socketio-gateway.ts';
 import { sseRouter } from './gateways/sse-gateway.ts';
 import { attachWebSocket } from './gateways/websocket-gateway.ts';
 import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
-import { organisationRoutes } from './http/organisation-routes.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
+import { organisationRoutes } from './http/organisation-routes.ts';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();

@@ -1,11 +1,11 @@
-import { syntheticAnswer } from '@ragstream/rag';
 import type { ErrorFrame } from '@ragstream/protocol';
 import { TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
-import { HttpClient, SioChatClient, TestCluster, WsChatClient, sioHangUpDuringHandshake } from '@ragstream/testing';
+import { syntheticAnswer } from '@ragstream/rag';
 import type { FrameCollector } from '@ragstream/testing';
+import { HttpClient, SioChatClient, sioHangUpDuringHandshake, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatStatus } from './helpers.ts';
-import { MALFORMED_IDS, UNKNOWN_ID, eventually, expectError, generationJobs, messagesOf } from './helpers.ts';
+import { eventually, expectError, generationJobs, MALFORMED_IDS, messagesOf, UNKNOWN_ID } from './helpers.ts';
 
 const TOKENS = 12;
 const MAX_MESSAGE_BYTES = 64;
@@ -80,7 +80,12 @@ describe('bad input over WebSocket and Socket.IO (1 API node, 1 worker)', () => 
         ['a JSON array', '[{"mt":"message_upload"}]', 'invalid_frame'],
         ['a JSON string', '"message_upload"', 'invalid_frame'],
         ['JSON null', 'null', 'invalid_frame'],
-        ['unknown mt', { mt: 'delete_everything', message: 'hi', userId: 'u', clientMessageId: 'c-unknown' }, 'unknown_message_type', 'c-unknown'],
+        [
+          'unknown mt',
+          { mt: 'delete_everything', message: 'hi', userId: 'u', clientMessageId: 'c-unknown' },
+          'unknown_message_type',
+          'c-unknown',
+        ],
         ['no mt', { message: 'hi', userId: 'u' }, 'unknown_message_type'],
         ['mt as number', { mt: 7, message: 'hi', userId: 'u' }, 'unknown_message_type'],
         ['missing message', { mt: 'message_upload', userId: 'u', clientMessageId: 'c-missing' }, 'invalid_frame', 'c-missing'],
@@ -90,7 +95,12 @@ describe('bad input over WebSocket and Socket.IO (1 API node, 1 worker)', () => 
         ['message as number', { mt: 'message_upload', message: 42, userId: 'u' }, 'invalid_frame'],
         ['empty message', { mt: 'message_upload', message: '', userId: 'u' }, 'invalid_frame'],
         ['timezone as number', { mt: 'message_upload', message: 'hi', userId: 'u', timezone: 5 }, 'invalid_frame'],
-        ['Hindi message over the byte limit', { mt: 'message_upload', message: HINDI_OVER_LIMIT, userId: 'u', clientMessageId: 'c-big' }, 'message_too_large', 'c-big'],
+        [
+          'Hindi message over the byte limit',
+          { mt: 'message_upload', message: HINDI_OVER_LIMIT, userId: 'u', clientMessageId: 'c-big' },
+          'message_too_large',
+          'c-big',
+        ],
         ['100 KiB message', { mt: 'message_upload', message: HUNDRED_KIB, userId: 'u' }, 'message_too_large'],
       ];
       for (const [index, [label, frame, code, clientMessageId]] of bad.entries()) {
@@ -119,16 +129,31 @@ describe('bad input over WebSocket and Socket.IO (1 API node, 1 worker)', () => 
     try {
       const bad: [string, () => void, ErrorCodeName, string?][] = [
         ['malformed JSON text via send', () => client.socket.send('{"mt": "message_upload", '), 'invalid_json'],
-        ['an unknown event', () => client.emit('delete_everything', { message: 'hi', userId: 'u', clientMessageId: 'c-unknown' }), 'unknown_message_type', 'c-unknown'],
+        [
+          'an unknown event',
+          () => client.emit('delete_everything', { message: 'hi', userId: 'u', clientMessageId: 'c-unknown' }),
+          'unknown_message_type',
+          'c-unknown',
+        ],
         ['an unknown mt via send', () => client.socket.send({ mt: 'bogus', message: 'hi', userId: 'u' }), 'unknown_message_type'],
         ['a frame without mt via send', () => client.socket.send({ message: 'hi', userId: 'u' }), 'unknown_message_type'],
         ['message_upload without payload', () => client.emit('message_upload'), 'invalid_frame'],
         ['message_upload with a number payload', () => client.emit('message_upload', 42), 'invalid_frame'],
-        ['missing message', () => client.emit('message_upload', { userId: 'u', clientMessageId: 'c-missing' }), 'invalid_frame', 'c-missing'],
+        [
+          'missing message',
+          () => client.emit('message_upload', { userId: 'u', clientMessageId: 'c-missing' }),
+          'invalid_frame',
+          'c-missing',
+        ],
         ['userId as number', () => client.emit('message_upload', { message: 'hi', userId: 123 }), 'invalid_frame'],
         ['message as object', () => client.emit('message_upload', { message: { text: 'hi' }, userId: 'u' }), 'invalid_frame'],
         ['empty message', () => client.emit('message_upload', { message: '', userId: 'u' }), 'invalid_frame'],
-        ['Hindi message over the byte limit', () => client.emit('message_upload', { message: HINDI_OVER_LIMIT, userId: 'u', clientMessageId: 'c-big' }), 'message_too_large', 'c-big'],
+        [
+          'Hindi message over the byte limit',
+          () => client.emit('message_upload', { message: HINDI_OVER_LIMIT, userId: 'u', clientMessageId: 'c-big' }),
+          'message_too_large',
+          'c-big',
+        ],
         ['100 KiB message', () => client.emit('message_upload', { message: HUNDRED_KIB, userId: 'u' }), 'message_too_large'],
       ];
       for (const [index, [label, send, code, clientMessageId]] of bad.entries()) {

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { Chat, ChatMessage, ChatStatus, ErrorCode, Page } from '@ragstream/protocol';
 import { GenerationQueue } from '@ragstream/lifecycle';
-import { createLogger } from '@ragstream/runtime';
+import type { Chat, ChatMessage, ChatStatus, ErrorCode, Page } from '@ragstream/protocol';
 import { RedisKeys } from '@ragstream/protocol';
+import { createLogger } from '@ragstream/runtime';
 import { SqliteChatStore } from '@ragstream/store';
 import type { HttpClient, HttpResult, TestCluster } from '@ragstream/testing';
 import { TEST_REDIS_URL } from '@ragstream/testing';
@@ -61,7 +61,16 @@ export async function generationJobs(cluster: TestCluster): Promise<{ id: string
   const keys = new RedisKeys(cluster.prefix);
   const queue = new GenerationQueue(redis, keys, createLogger('test', 'error'));
   try {
-    const jobs = await queue.queue.getJobs(['active', 'waiting', 'delayed', 'completed', 'failed', 'prioritized', 'waiting-children', 'paused']);
+    const jobs = await queue.queue.getJobs([
+      'active',
+      'waiting',
+      'delayed',
+      'completed',
+      'failed',
+      'prioritized',
+      'waiting-children',
+      'paused',
+    ]);
     return jobs.map((job) => ({ id: job.id ?? '', chatId: job.data.chatId, text: job.data.text }));
   } finally {
     await queue.close();

@@ -60,7 +60,10 @@ describe("live frames across kills of an API node's frame subscriber", () => {
         const progressed = ws.collector.waitFor(() => ws.collector.textOf(generationId).length >= fraction * ANSWER.length, 60_000);
         if ((await Promise.race([progressed.then(() => 'progressed'), terminal.then(() => 'ended')])) === 'ended') break;
         // The previous kill's reconnect must be done, or this kill would find no connection.
-        const [id] = await eventually(() => subscriberIds(admin, api), (ids) => ids.length === 1);
+        const [id] = await eventually(
+          () => subscriberIds(admin, api),
+          (ids) => ids.length === 1,
+        );
         await admin.client('KILL', 'ID', id ?? '');
         kills += 1;
       }

@@ -1,9 +1,9 @@
-import { syntheticAnswer } from '@ragstream/rag';
-import { HttpClient, SseChatClient, TestCluster, WsChatClient, freePort } from '@ragstream/testing';
 import type { ServerFrame } from '@ragstream/protocol';
+import { syntheticAnswer } from '@ragstream/rag';
+import { freePort, HttpClient, SseChatClient, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Chat, ChatMessage, ChatStatus, Page } from './helpers.ts';
-import { HEX_ID, MALFORMED_IDS, UNKNOWN_ID, eventually, expectError, generationJobs, messagesOf, openStore } from './helpers.ts';
+import { eventually, expectError, generationJobs, HEX_ID, MALFORMED_IDS, messagesOf, openStore, UNKNOWN_ID } from './helpers.ts';
 
 const MAX_MESSAGE_BYTES = 64;
 /** "नमस्ते": 6 UTF-16 code units, 18 bytes of UTF-8. */
@@ -220,7 +220,13 @@ describe('REST API on 1 API node and 1 worker (fast synthetic answers)', () => {
 
     const edited = await http.put<ChatMessage>(`/chat/${chatId}/messages/${first.body.id}`, { text: 'first question, edited' });
     expect(edited.status).toBe(200);
-    expect(edited.body).toMatchObject({ id: first.body.id, chatId, role: 'user', text: 'first question, edited', createdAt: first.body.createdAt });
+    expect(edited.body).toMatchObject({
+      id: first.body.id,
+      chatId,
+      role: 'user',
+      text: 'first question, edited',
+      createdAt: first.body.createdAt,
+    });
     expectError(await http.put(`/chat/${chatId}/messages/${first.body.id}`, {}), 400, 'invalid_body');
     expectError(await http.put(`/chat/${chatId}/messages/${first.body.id}`, { text: '' }), 400, 'invalid_body');
     expectError(await http.put(`/chat/${chatId}/messages/${first.body.id}`, { text: 3 }), 400, 'invalid_body');
@@ -378,9 +384,7 @@ describe('REST API on 1 API node and 1 worker (fast synthetic answers)', () => {
       await ws.collector.waitForTerminal(next.body.generationId);
 
       const generationFrames = ws.frames.filter((f): f is Extract<ServerFrame, { seq: number }> => 'seq' in f);
-      const summary = generationFrames
-        .filter((f) => f.mt !== 'chat_message_bot_partial')
-        .map((f) => [f.generationId, f.mt, f.attempt]);
+      const summary = generationFrames.filter((f) => f.mt !== 'chat_message_bot_partial').map((f) => [f.generationId, f.mt, f.attempt]);
       expect(summary).toEqual([
         [first.body.generationId, 'typing_indicator', 1],
         [first.body.generationId, 'chat_message_bot_complete', 1],
@@ -402,9 +406,12 @@ describe('REST API on 1 API node and 1 worker (fast synthetic answers)', () => {
         ['bot', syntheticAnswer(TOKENS)],
         ['user', 'Racing'],
       ]);
-      expect((await generationJobs(cluster)).filter((job) => job.chatId === chatId).map((job) => job.id).sort()).toEqual(
-        [first.body.generationId, next.body.generationId].sort(),
-      );
+      expect(
+        (await generationJobs(cluster))
+          .filter((job) => job.chatId === chatId)
+          .map((job) => job.id)
+          .sort(),
+      ).toEqual([first.body.generationId, next.body.generationId].sort());
     } finally {
       await ws.close();
     }

@@ -1,7 +1,7 @@
-import { syntheticAnswer } from '@ragstream/rag';
 import type { BotCompleteFrame, GenerationFrame, ServerFrame } from '@ragstream/protocol';
-import { HttpClient, SioChatClient, SseChatClient, TestCluster, WsChatClient } from '@ragstream/testing';
+import { syntheticAnswer } from '@ragstream/rag';
 import type { FrameCollector } from '@ragstream/testing';
+import { HttpClient, SioChatClient, SseChatClient, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage } from './helpers.ts';
 import { HEX_ID, messagesOf } from './helpers.ts';
@@ -73,7 +73,12 @@ describe('one conversation over each transport (2 API nodes, 1 worker)', () => {
       ws.send(SEED_FRAME);
       const confirm = await ws.collector.waitForMt('message_upload_confirm');
       expect(ws.frames[0]).toBe(confirm);
-      expect(confirm).toEqual({ mt: 'message_upload_confirm', chatId, messageId: expect.stringMatching(HEX_ID), generationId: expect.any(String) });
+      expect(confirm).toEqual({
+        mt: 'message_upload_confirm',
+        chatId,
+        messageId: expect.stringMatching(HEX_ID),
+        generationId: expect.any(String),
+      });
       const generationId = confirm.generationId ?? '';
       const done = await ws.collector.waitForTerminal(generationId);
       expect(done).toMatchObject({ chatId, generationId, attempt: 1, status: 'complete', text: ANSWER, sources: [] });
@@ -112,7 +117,12 @@ describe('one conversation over each transport (2 API nodes, 1 worker)', () => {
     try {
       client.emit('message_upload', { message: SEED_FRAME.message, userId: '123', timezone: 'UTC', selectedLanguage: 'en' });
       const confirm = await client.collector.waitForMt('message_upload_confirm');
-      expect(confirm).toEqual({ mt: 'message_upload_confirm', chatId, messageId: expect.stringMatching(HEX_ID), generationId: expect.any(String) });
+      expect(confirm).toEqual({
+        mt: 'message_upload_confirm',
+        chatId,
+        messageId: expect.stringMatching(HEX_ID),
+        generationId: expect.any(String),
+      });
       const generationId = confirm.generationId ?? '';
       const done = await client.collector.waitForTerminal(generationId);
       expect(done).toMatchObject({ chatId, generationId, attempt: 1, status: 'complete', text: ANSWER, sources: [] });
@@ -195,7 +205,10 @@ describe('one conversation over each transport (2 API nodes, 1 worker)', () => {
       resumed = undefined;
 
       // After the answer, `?lastEventId=<generationId>:0` (EventSource's reload fallback) replays it whole from the log.
-      const replay = await fetchSseFrames(`${cluster.api(0)}/chat/${chatId}/events?lastEventId=${encodeURIComponent(`${generationId}:0`)}`, generationId);
+      const replay = await fetchSseFrames(
+        `${cluster.api(0)}/chat/${chatId}/events?lastEventId=${encodeURIComponent(`${generationId}:0`)}`,
+        generationId,
+      );
       expectWholeGeneration(replay, done);
     } finally {
       await first.close();
@@ -291,12 +304,17 @@ async function fetchSseFrames(url: string, generationId: string): Promise<Genera
   try {
     for await (const chunk of body) {
       buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
         const block = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const id = block.split('\n').find((line) => line.startsWith('id: '))?.slice(4);
-        const data = block.split('\n').find((line) => line.startsWith('data: '))?.slice(6);
+        const id = block
+          .split('\n')
+          .find((line) => line.startsWith('id: '))
+          ?.slice(4);
+        const data = block
+          .split('\n')
+          .find((line) => line.startsWith('data: '))
+          ?.slice(6);
         if (data === undefined) continue;
         const frame = JSON.parse(data) as GenerationFrame;
         expect(id).toBe(`${frame.generationId}:${frame.seq}`);

@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ChatMessage, Page } from '@ragstream/protocol';
 import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
-import { percentile, score } from './metrics.ts';
 import type { QuestionResult } from './metrics.ts';
-import { readSquad } from './squad.ts';
+import { percentile, score } from './metrics.ts';
 import type { Paragraph, Question } from './squad.ts';
+import { readSquad } from './squad.ts';
 
 const USAGE = `Usage: npm run eval -- --documents FILE --questions FILE [--json OUT] [--workers N] [--concurrency N] [--limit N]
 
@@ -72,7 +72,12 @@ async function createOrganisation(http: HttpClient): Promise<string> {
 }
 
 /** Uploads each paragraph as a document and waits until every one is ready. */
-async function ingest(http: HttpClient, organisationId: string, paragraphs: Paragraph[], concurrency: number): Promise<Map<string, number>> {
+async function ingest(
+  http: HttpClient,
+  organisationId: string,
+  paragraphs: Paragraph[],
+  concurrency: number,
+): Promise<Map<string, number>> {
   const byDocument = new Map<string, number>();
   await mapConcurrent(paragraphs, concurrency, async (paragraph) => {
     const { status, body } = await http.post<DocumentView>(`/organisations/${organisationId}/documents`, {
@@ -97,7 +102,9 @@ async function listDocuments(http: HttpClient, organisationId: string): Promise<
   let cursor: string | null = null;
   do {
     const query: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
-    const { body }: { body: Page<DocumentView> } = await http.get<Page<DocumentView>>(`/organisations/${organisationId}/documents?limit=200${query}`);
+    const { body }: { body: Page<DocumentView> } = await http.get<Page<DocumentView>>(
+      `/organisations/${organisationId}/documents?limit=200${query}`,
+    );
     all.push(...body.items);
     cursor = body.nextCursor;
   } while (cursor !== null);
@@ -151,7 +158,9 @@ function report(results: QuestionResult[], ingestMs: number, jsonPath: string | 
     const values = results.flatMap((r) => (r.stageMs[stage] === undefined ? [] : [r.stageMs[stage]]));
     return { stage, p50: round(percentile(values, 50)), p95: round(percentile(values, 95)) };
   });
-  console.log(`questions ${scores.questions}  hit@1 ${scores.hit_at_1}  hit@5 ${scores.hit_at_5}  MRR@10 ${scores.mrr_at_10}  answer recall ${scores.answer_recall}`);
+  console.log(
+    `questions ${scores.questions}  hit@1 ${scores.hit_at_1}  hit@5 ${scores.hit_at_5}  MRR@10 ${scores.mrr_at_10}  answer recall ${scores.answer_recall}`,
+  );
   console.log(`ingestion (upload to all ready) ${round(ingestMs)} ms`);
   console.log('stage        p50 ms   p95 ms');
   for (const { stage, p50, p95 } of stages) console.log(`${stage.padEnd(12)} ${String(p50).padStart(7)}  ${String(p95).padStart(7)}`);

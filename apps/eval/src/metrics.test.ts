@@ -10,7 +10,13 @@ describe('eval metrics', () => {
       { ...base, id: 'c', retrieved: [9, 8, 7, 6, 5], gold: 6, answer: '308' },
       { ...base, id: 'd', retrieved: [], gold: 1, answer: '' },
     ]);
-    expect(scores).toEqual({ questions: 4, hit_at_1: 0.25, hit_at_5: 0.5, mrr_at_10: Number(((1 + 1 / 6 + 1 / 4) / 4).toFixed(4)), answer_recall: 0.5 });
+    expect(scores).toEqual({
+      questions: 4,
+      hit_at_1: 0.25,
+      hit_at_5: 0.5,
+      mrr_at_10: Number(((1 + 1 / 6 + 1 / 4) / 4).toFixed(4)),
+      answer_recall: 0.5,
+    });
   });
 
   it('matches gold answers case- and space-insensitively, in Devanagari too', () => {

@@ -47,7 +47,12 @@ export function readSquad(path: string): SquadFile {
   const questions: Question[] = [];
   for (const article of parsed.data) {
     for (const paragraph of article.paragraphs) {
-      paragraphs.push({ index: paragraphs.length, title: article.title, text: paragraph.context, questionIds: paragraph.qas.map((q) => q.id) });
+      paragraphs.push({
+        index: paragraphs.length,
+        title: article.title,
+        text: paragraph.context,
+        questionIds: paragraph.qas.map((q) => q.id),
+      });
       for (const qa of paragraph.qas) questions.push({ id: qa.id, text: qa.question, answers: qa.answers.map((a) => a.text) });
     }
   }

@@ -27,7 +27,11 @@ export class AnswerTracker {
     this.frames += 1;
     if (this.terminal) this.violate(`${frame.mt} seq ${frame.seq} after the terminal frame`);
     if (frame.seq !== this.lastSeq + 1) {
-      this.violate(frame.seq <= this.lastSeq ? `seq ${frame.seq} again or out of order after ${this.lastSeq}` : `seq gap: ${frame.seq} after ${this.lastSeq}`);
+      this.violate(
+        frame.seq <= this.lastSeq
+          ? `seq ${frame.seq} again or out of order after ${this.lastSeq}`
+          : `seq gap: ${frame.seq} after ${this.lastSeq}`,
+      );
     }
     this.lastSeq = Math.max(this.lastSeq, frame.seq);
     if (frame.attempt < this.attempt) this.violate(`attempt ${frame.attempt} after attempt ${this.attempt}`);
@@ -48,7 +52,8 @@ export class AnswerTracker {
         break;
       case 'chat_message_bot_complete':
         if (this.terminal) break;
-        if (frame.text !== this.text) this.violate(`terminal text (${frame.text.length} chars) differs from the deltas received (${this.text.length} chars)`);
+        if (frame.text !== this.text)
+          this.violate(`terminal text (${frame.text.length} chars) differs from the deltas received (${this.text.length} chars)`);
         this.terminal = frame;
         this.terminalAt = at;
         this.done.resolve(frame);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError, numberFlag, stringFlag } from './cli-flags.ts';
+import { numberFlag, stringFlag, UsageError } from './cli-flags.ts';
 
 export interface TtftOptions {
   /** Answers measured through the queue (and in-process samples taken). */

@@ -5,7 +5,7 @@ import { ChatSession } from './chat-session.ts';
 import { mapLimit } from './deferred.ts';
 import type { Summary } from './percentiles.ts';
 import { summarize } from './percentiles.ts';
-import { Problems, errorText } from './problems.ts';
+import { errorText, Problems } from './problems.ts';
 import { checkStored, storedAnswers } from './stored-answers.ts';
 
 export type StopMethod = 'ws' | 'http';

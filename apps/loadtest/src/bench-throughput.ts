@@ -1,12 +1,12 @@
 import { syntheticAnswer } from '@ragstream/rag';
 import { HttpClient } from '@ragstream/testing';
-import type { ThroughputOptions } from './bench-config.ts';
 import type { AnswerTracker } from './answer-tracker.ts';
+import type { ThroughputOptions } from './bench-config.ts';
 import { ChatSession } from './chat-session.ts';
 import { mapLimit } from './deferred.ts';
 import type { Summary } from './percentiles.ts';
 import { round, summarize } from './percentiles.ts';
-import { Problems, errorText } from './problems.ts';
+import { errorText, Problems } from './problems.ts';
 import { checkStored, storedAnswers } from './stored-answers.ts';
 
 export interface ThroughputResult {
@@ -41,7 +41,11 @@ export interface ThroughputResult {
 }
 
 /** Phase c: `chats` chats spread over the API nodes, each asks once at the same moment. */
-export async function measureThroughput(apiUrls: readonly string[], options: ThroughputOptions, timeoutMs: number): Promise<ThroughputResult> {
+export async function measureThroughput(
+  apiUrls: readonly string[],
+  options: ThroughputOptions,
+  timeoutMs: number,
+): Promise<ThroughputResult> {
   if (options.warmupChats > 0) await burst(apiUrls, options.warmupChats, options.tokens, options.tokensPerSecond, timeoutMs);
   const result = await burst(apiUrls, options.chats, options.tokens, options.tokensPerSecond, timeoutMs);
   return { ...result, warmupChats: options.warmupChats, workerConcurrency: options.workerConcurrency };
@@ -62,16 +66,20 @@ async function burst(
   const storedMismatches = new Problems();
 
   const setupStart = performance.now();
-  const opened = await mapLimit(Array.from({ length: chats }, (_, i) => i), 16, async (i) => {
-    const baseUrl = apiUrls[i % apiUrls.length] ?? '';
-    try {
-      const chatId = await new HttpClient(baseUrl).createChat('bench-throughput');
-      return await ChatSession.open('ws', baseUrl, chatId);
-    } catch (err) {
-      failures.add(`setup: ${errorText(err)}`);
-      return undefined;
-    }
-  });
+  const opened = await mapLimit(
+    Array.from({ length: chats }, (_, i) => i),
+    16,
+    async (i) => {
+      const baseUrl = apiUrls[i % apiUrls.length] ?? '';
+      try {
+        const chatId = await new HttpClient(baseUrl).createChat('bench-throughput');
+        return await ChatSession.open('ws', baseUrl, chatId);
+      } catch (err) {
+        failures.add(`setup: ${errorText(err)}`);
+        return undefined;
+      }
+    },
+  );
   const sessions = opened.filter((s): s is ChatSession => s !== undefined);
   const setupMs = performance.now() - setupStart;
 
@@ -135,7 +143,13 @@ async function burst(
       ttftMs: summarize(done.map((a) => a.ttft).filter((v): v is number => v !== undefined)),
       answerMs: summarize(done.map((a) => (a.terminalAt ?? Number.NaN) - (a.sentAt ?? Number.NaN))),
       failures: failures.count,
-      problems: [...failures.examples, ...incomplete.examples, ...outOfOrder.examples, ...textMismatches.examples, ...storedMismatches.examples],
+      problems: [
+        ...failures.examples,
+        ...incomplete.examples,
+        ...outOfOrder.examples,
+        ...textMismatches.examples,
+        ...storedMismatches.examples,
+      ],
     };
   } finally {
     await Promise.all(sessions.map((session) => session.close()));

@@ -1,7 +1,7 @@
 import type { TestCluster } from '@ragstream/testing';
 import { BENCH_USAGE, parseBenchArgs } from './bench-config.ts';
 import { formatBenchReport } from './bench-report.ts';
-import { UsageError, emitJson } from './cli-flags.ts';
+import { emitJson, UsageError } from './cli-flags.ts';
 import { runBench } from './run-bench.ts';
 
 async function main(): Promise<number> {

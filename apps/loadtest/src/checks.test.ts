@@ -6,7 +6,13 @@ import { percentile, summarize } from './percentiles.ts';
 
 const id = { chatId: 'c', generationId: 'g', attempt: 1 };
 const typing = (seq: number, attempt = 1): GenerationFrame => ({ mt: 'typing_indicator', ...id, attempt, seq, replyTo: 'm' });
-const partial = (seq: number, delta: string, attempt = 1): GenerationFrame => ({ mt: 'chat_message_bot_partial', ...id, attempt, seq, delta });
+const partial = (seq: number, delta: string, attempt = 1): GenerationFrame => ({
+  mt: 'chat_message_bot_partial',
+  ...id,
+  attempt,
+  seq,
+  delta,
+});
 const complete = (seq: number, text: string): GenerationFrame => ({
   mt: 'chat_message_bot_complete',
   ...id,
@@ -19,7 +25,7 @@ const complete = (seq: number, text: string): GenerationFrame => ({
 
 function feed(frames: GenerationFrame[]): AnswerTracker {
   const tracker = new AnswerTracker('g');
-  frames.forEach((frame, i) => tracker.add(frame, i));
+  for (const [i, frame] of frames.entries()) tracker.add(frame, i);
   return tracker;
 }
 
@@ -47,7 +53,9 @@ describe('answer tracker', () => {
   it('reports gaps, duplicates, frames after the terminal and a terminal text that differs', () => {
     expect(feed([typing(1), partial(3, 'a')]).violations).toEqual(['g: seq gap: 3 after 1']);
     expect(feed([typing(1), partial(2, 'a'), partial(2, 'a')]).violations).toEqual(['g: seq 2 again or out of order after 2']);
-    expect(feed([typing(1), complete(2, ''), partial(3, 'a')]).violations).toEqual(['g: chat_message_bot_partial seq 3 after the terminal frame']);
+    expect(feed([typing(1), complete(2, ''), partial(3, 'a')]).violations).toEqual([
+      'g: chat_message_bot_partial seq 3 after the terminal frame',
+    ]);
     expect(feed([typing(1), partial(2, 'ab'), complete(3, 'a')]).violations).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Transport } from './chat-socket.ts';
 import { TRANSPORTS } from './chat-socket.ts';
-import { UsageError, listFlag, numberFlag, stringFlag } from './cli-flags.ts';
+import { listFlag, numberFlag, stringFlag, UsageError } from './cli-flags.ts';
 import { loopbackBaseUrl } from './loopback.ts';
 
 export interface LocalClusterOptions {
@@ -78,8 +78,10 @@ export function parseLoadArgs(argv: string[]): LoadCli {
   const help = values.help === true;
   const rawUrls = listFlag(values, 'url');
   const isLocal = values.local === true;
-  if (!help && isLocal === (rawUrls.length > 0)) {
-    throw new UsageError(isLocal ? 'give either --local or --url, not both' : 'give --url URL (a running deployment) or --local (a cluster of our own)');
+  if (!help && isLocal === rawUrls.length > 0) {
+    throw new UsageError(
+      isLocal ? 'give either --local or --url, not both' : 'give --url URL (a running deployment) or --local (a cluster of our own)',
+    );
   }
   const localOnly = ['apis', 'workers', 'tokens', 'tps', 'worker-concurrency', 'flush-ms'] as const;
   if (!isLocal) {
@@ -87,7 +89,8 @@ export function parseLoadArgs(argv: string[]): LoadCli {
     if (given.length > 0) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} only apply with --local`);
   }
   const transport = stringFlag(values, 'transport') ?? 'ws';
-  if (!(TRANSPORTS as readonly string[]).includes(transport)) throw new UsageError(`--transport must be ws or socketio, got ${JSON.stringify(transport)}`);
+  if (!(TRANSPORTS as readonly string[]).includes(transport))
+    throw new UsageError(`--transport must be ws or socketio, got ${JSON.stringify(transport)}`);
   const chats = numberFlag(values, 'chats', 20, 1, 2000);
   const options: LoadOptions = {
     urls: [...new Set(rawUrls.map(loopbackBaseUrl))],

@@ -20,7 +20,18 @@ export function formatLoadReport(r: LoadResult): string {
   lines.push(
     textTable([
       ['sent', 'completed', 'stopped', 'failed', 'no terminal', 'stops sent', 'stop too late', 'frames', 'frames/s', 'wall s'],
-      [a.sent, a.completed, a.stopped, a.failed, a.noTerminal, a.stopRequested, a.stopTooLate, r.frames, r.framesPerSecond.toFixed(0), (r.wallMs / 1000).toFixed(1)].map(String),
+      [
+        a.sent,
+        a.completed,
+        a.stopped,
+        a.failed,
+        a.noTerminal,
+        a.stopRequested,
+        a.stopTooLate,
+        r.frames,
+        r.framesPerSecond.toFixed(0),
+        (r.wallMs / 1000).toFixed(1),
+      ].map(String),
     ]),
   );
   lines.push('');

@@ -2,7 +2,7 @@ import { HttpClient } from '@ragstream/testing';
 import type { AnswerTracker } from './answer-tracker.ts';
 import type { ChatSession } from './chat-session.ts';
 import { mapLimit } from './deferred.ts';
-import { Problems, errorText } from './problems.ts';
+import { errorText, Problems } from './problems.ts';
 import { checkStored, storedAnswers } from './stored-answers.ts';
 
 export interface AnswerRecord {

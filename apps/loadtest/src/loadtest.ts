@@ -1,5 +1,5 @@
 import type { TestCluster } from '@ragstream/testing';
-import { UsageError, emitJson } from './cli-flags.ts';
+import { emitJson, UsageError } from './cli-flags.ts';
 import { LOAD_USAGE, parseLoadArgs } from './load-config.ts';
 import { formatLoadReport } from './load-report.ts';
 import { runLoad } from './run-load.ts';

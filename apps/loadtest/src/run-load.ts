@@ -4,12 +4,12 @@ import { HttpClient, TestCluster } from '@ragstream/testing';
 import { ChatSession } from './chat-session.ts';
 import { limiter, mapLimit, seededRandom } from './deferred.ts';
 import type { LoadOptions } from './load-config.ts';
+import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
+import { checkStoredAnswers, classifyAnswers } from './load-summary.ts';
 import type { Summary } from './percentiles.ts';
 import { round, summarize } from './percentiles.ts';
 import { syntheticWorkerEnv } from './phase-workers.ts';
-import { Problems, errorText } from './problems.ts';
-import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
-import { checkStoredAnswers, classifyAnswers } from './load-summary.ts';
+import { errorText, Problems } from './problems.ts';
 
 export interface LoadResult {
   kind: 'ragstream-loadtest';
@@ -84,7 +84,12 @@ async function preflight(urls: readonly string[]): Promise<void> {
   );
 }
 
-async function drive(options: LoadOptions, urls: readonly string[], redisPrefix: string | undefined, hooks: LoadHooks): Promise<LoadResult> {
+async function drive(
+  options: LoadOptions,
+  urls: readonly string[],
+  redisPrefix: string | undefined,
+  hooks: LoadHooks,
+): Promise<LoadResult> {
   const log = hooks.log ?? (() => undefined);
   const startedAt = new Date().toISOString();
   const random = seededRandom(options.seed);
@@ -101,9 +106,14 @@ async function drive(options: LoadOptions, urls: readonly string[], redisPrefix:
   if (hooks.signal?.aborted) onOuterAbort();
   const start = performance.now();
   const sendUntil = start + options.durationS * 1000;
-  const hardDeadline = setTimeout(() => end.abort(new Error('time is up (--duration + --grace)')), (options.durationS + options.graceS) * 1000);
+  const hardDeadline = setTimeout(
+    () => end.abort(new Error('time is up (--duration + --grace)')),
+    (options.durationS + options.graceS) * 1000,
+  );
   const ended = new Promise<never>((_resolve, reject) => {
-    end.signal.addEventListener('abort', () => reject(end.signal.reason instanceof Error ? end.signal.reason : new Error('aborted')), { once: true });
+    end.signal.addEventListener('abort', () => reject(end.signal.reason instanceof Error ? end.signal.reason : new Error('aborted')), {
+      once: true,
+    });
   });
   ended.catch(() => undefined);
   const race = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, ended]);
@@ -171,7 +181,9 @@ async function drive(options: LoadOptions, urls: readonly string[], redisPrefix:
   if (unfinished.length > 0) {
     log(`stopping ${unfinished.length} unfinished answers`);
     await mapLimit(unfinished, 8, (session) =>
-      fetch(`${session.baseUrl}/chat/${session.chatId}/stop`, { method: 'POST', signal: AbortSignal.timeout(5_000) }).catch(() => undefined),
+      fetch(`${session.baseUrl}/chat/${session.chatId}/stop`, { method: 'POST', signal: AbortSignal.timeout(5_000) }).catch(
+        () => undefined,
+      ),
     );
   }
 

@@ -1,15 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { AnswerEnd, Begin, GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import type { BotStatus, GenerateJobData, Source } from '@ragstream/protocol';
 import { generateJobSchema } from '@ragstream/protocol';
 import type { Responder } from '@ragstream/rag';
 import { isLlmError } from '@ragstream/rag';
-import type { AnswerEnd, Begin, GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import type { FrameLog, StreamEnd } from '@ragstream/realtime';
 import { GenerationStream } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
-import { DelayedError } from 'bullmq';
 import type { Job } from 'bullmq';
+import { DelayedError } from 'bullmq';
 import { AbandonWatch } from './abandon-watch.ts';
 
 /** How long a job that is not its chat's turn waits before it looks again; normally it is promoted sooner. */
@@ -64,7 +64,12 @@ export class GenerationProcessor {
     return this.generate(job, data, begin.attempt, signal);
   };
 
-  private async generate(job: Job<GenerateJobData>, data: GenerateJobData, attempt: number, signal: AbortSignal | undefined): Promise<ProcessOutcome> {
+  private async generate(
+    job: Job<GenerateJobData>,
+    data: GenerateJobData,
+    attempt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ProcessOutcome> {
     const { chatId, generationId } = data;
     const ids = { chatId, generationId, attempt, jobId: job.id };
     const controller = new AbortController();
@@ -146,7 +151,11 @@ export class GenerationProcessor {
   }
 
   /** One answer per chat at a time, in order: a job that is not its chat's turn waits (delayed) until promoted. */
-  private async waitForTurn(job: Job<GenerateJobData>, data: GenerateJobData, token: string | undefined): Promise<Exclude<Begin, { kind: 'wait' }>> {
+  private async waitForTurn(
+    job: Job<GenerateJobData>,
+    data: GenerateJobData,
+    token: string | undefined,
+  ): Promise<Exclude<Begin, { kind: 'wait' }>> {
     const { lifecycle, queue } = this.deps;
     for (;;) {
       const begin = await lifecycle.begin(data);

@@ -1,12 +1,12 @@
-import { DELETE_DOCUMENT_JOB_NAME, deleteDocumentJobSchema, ingestJobSchema } from '@ragstream/protocol';
 import type { DeleteDocumentJobData, IngestJobData } from '@ragstream/protocol';
-import { chunkDocument, detectLanguage, extractPdfText } from '@ragstream/rag';
+import { DELETE_DOCUMENT_JOB_NAME, deleteDocumentJobSchema, ingestJobSchema } from '@ragstream/protocol';
 import type { ChunkableDocument } from '@ragstream/rag';
+import { chunkDocument, detectLanguage, extractPdfText } from '@ragstream/rag';
 import type { IngestionJobData } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { ChunkRecord, DocumentFormat, KnowledgeStore, NewChunk } from '@ragstream/store';
-import { UnrecoverableError } from 'bullmq';
 import type { Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import type { RetrievalComponents } from './retrieval-components.ts';
 
 /** Texts per embedding request: large enough to amortise a remote call, small enough to report progress. */
@@ -49,7 +49,10 @@ export class IngestionProcessor {
   private async ingest(job: Job<IngestionJobData>, data: IngestJobData, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
     const { knowledge, retrieval } = this.deps;
     const { organisationId, documentId, revision } = data;
-    const [document, stored] = await Promise.all([knowledge.getDocument(organisationId, documentId), knowledge.getDocumentContent(documentId)]);
+    const [document, stored] = await Promise.all([
+      knowledge.getDocument(organisationId, documentId),
+      knowledge.getDocumentContent(documentId),
+    ]);
     if (!document || !stored || stored.revision !== revision) return 'superseded';
 
     const progress = async (percent: number): Promise<boolean> => {
@@ -59,15 +62,14 @@ export class IngestionProcessor {
     if (!(await progress(5))) return 'superseded';
 
     const parsed = await parse(document.format, stored.content);
-    const chunks: NewChunk[] = chunkDocument(
-      parsed,
-      { maxChars: this.deps.chunkSize, overlapChars: this.deps.chunkOverlap },
-    ).map((chunk) => ({
-      index: chunk.index,
-      text: chunk.text,
-      ...(chunk.heading === undefined ? {} : { heading: chunk.heading }),
-      language: detectLanguage(chunk.text).language,
-    }));
+    const chunks: NewChunk[] = chunkDocument(parsed, { maxChars: this.deps.chunkSize, overlapChars: this.deps.chunkOverlap }).map(
+      (chunk) => ({
+        index: chunk.index,
+        text: chunk.text,
+        ...(chunk.heading === undefined ? {} : { heading: chunk.heading }),
+        language: detectLanguage(chunk.text).language,
+      }),
+    );
     // The title and heading are embedded with each chunk: they often name what it is about.
     const embedText = chunks.map((chunk) => [document.title, chunk.heading, chunk.text].filter(Boolean).join('\n'));
     const vectors: Float32Array[] = [];
@@ -80,7 +82,12 @@ export class IngestionProcessor {
     if (!saved) return 'superseded';
     await retrieval.vectorStore.deleteDocument(organisationId, documentId, signal);
     await retrieval.vectorStore.upsert(
-      saved.map((chunk, i) => ({ chunkId: chunk.id, documentId, organisationId, vector: vectors[i] ?? new Float32Array(retrieval.embedder.dimensions) })),
+      saved.map((chunk, i) => ({
+        chunkId: chunk.id,
+        documentId,
+        organisationId,
+        vector: vectors[i] ?? new Float32Array(retrieval.embedder.dimensions),
+      })),
       signal,
     );
     await progress(90);
@@ -119,5 +126,10 @@ async function parse(format: DocumentFormat, content: string): Promise<Chunkable
 }
 
 function toKeywordChunk(chunk: ChunkRecord): { chunkId: string; documentId: string; text: string; title: string } {
-  return { chunkId: chunk.id, documentId: chunk.documentId, text: chunk.heading ? `${chunk.heading}\n${chunk.text}` : chunk.text, title: chunk.title };
+  return {
+    chunkId: chunk.id,
+    documentId: chunk.documentId,
+    text: chunk.heading ? `${chunk.heading}\n${chunk.text}` : chunk.text,
+    title: chunk.title,
+  };
 }

@@ -1,12 +1,12 @@
 import { createServer } from 'node:http';
-import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
-import type { GenerateJobData } from '@ragstream/protocol';
+import { hostname } from 'node:os';
 import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
-import { FrameLog, countConnections, createRedis, listenForCancellations } from '@ragstream/realtime';
+import type { GenerateJobData } from '@ragstream/protocol';
+import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { IngestionJobData } from '@ragstream/realtime';
-import { ConfigError, Shutdown, createLogger, healthRouter } from '@ragstream/runtime';
+import { countConnections, createRedis, FrameLog, listenForCancellations } from '@ragstream/realtime';
+import { ConfigError, createLogger, healthRouter, Shutdown } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import { Worker } from 'bullmq';
 import express from 'express';
@@ -73,9 +73,14 @@ async function main(): Promise<void> {
   worker.on('failed', (job, err) => {
     if (!job) return;
     // Only a job that BullMQ will not run again (out of attempts, or stalled too often) is ended there.
-    lifecycle
-      .jobFailed(job.data, err.message)
-      .catch((error: unknown) => logger.error('could not end a failed job', { jobId: job.id, chatId: job.data.chatId, generationId: job.data.generationId, err: error }));
+    lifecycle.jobFailed(job.data, err.message).catch((error: unknown) =>
+      logger.error('could not end a failed job', {
+        jobId: job.id,
+        chatId: job.data.chatId,
+        generationId: job.data.generationId,
+        err: error,
+      }),
+    );
   });
   const ingestion = new IngestionProcessor({
     knowledge,

@@ -28,7 +28,17 @@ export class StorePipelineContext implements PipelineContext {
     return hits.flatMap((hit) => {
       const chunk = chunks.get(hit.chunkId);
       if (!chunk || chunk.organisationId !== organisationId) return [];
-      return [{ chunkId: chunk.id, documentId: chunk.documentId, title: chunk.title, text: chunk.text, language: chunk.language, heading: chunk.heading, score: hit.score }];
+      return [
+        {
+          chunkId: chunk.id,
+          documentId: chunk.documentId,
+          title: chunk.title,
+          text: chunk.text,
+          language: chunk.language,
+          heading: chunk.heading,
+          score: hit.score,
+        },
+      ];
     });
   }
 }

@@ -1,11 +1,5 @@
-import {
-  LlmAnswerGenerator,
-  OfflineAnswerGenerator,
-  OpenAiChatModel,
-  RagResponder,
-  SyntheticResponder,
-} from '@ragstream/rag';
 import type { PipelineContext, Responder } from '@ragstream/rag';
+import { LlmAnswerGenerator, OfflineAnswerGenerator, OpenAiChatModel, RagResponder, SyntheticResponder } from '@ragstream/rag';
 import type { WorkerConfig } from './config.ts';
 
 /** How many earlier turns the pipeline reads for follow-ups and prompts. */

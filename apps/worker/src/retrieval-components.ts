@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { Embedder, VectorStore } from '@ragstream/rag';
 import {
   HnswVectorStore,
   HybridRetriever,
@@ -7,7 +8,6 @@ import {
   OfflineHashingEmbedder,
   OpenAIEmbedder,
 } from '@ragstream/rag';
-import type { Embedder, VectorStore } from '@ragstream/rag';
 import type { WorkerConfig } from './config.ts';
 
 export interface RetrievalComponents {

@@ -1,8 +1,8 @@
 import type { BotCompleteFrame, ChatMessage, Page } from '@ragstream/protocol';
 import { RedisKeys } from '@ragstream/protocol';
-import { Redis } from 'ioredis';
 import { syntheticAnswer } from '@ragstream/rag';
 import { HttpClient, TEST_REDIS_URL, TestCluster, WsChatClient } from '@ragstream/testing';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKENS = 400;

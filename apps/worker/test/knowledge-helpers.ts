@@ -23,7 +23,13 @@ export async function uploadAndWait(
 }
 
 /** Polls the document's status (the job's progress) until its revision is ready or failed. */
-export async function waitForDocument(http: HttpClient, organisationId: string, documentId: string, revision: number, timeoutMs = 30_000): Promise<DocumentView> {
+export async function waitForDocument(
+  http: HttpClient,
+  organisationId: string,
+  documentId: string,
+  revision: number,
+  timeoutMs = 30_000,
+): Promise<DocumentView> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { body } = await http.get<DocumentView>(`/organisations/${organisationId}/documents/${documentId}`);

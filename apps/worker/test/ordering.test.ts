@@ -56,7 +56,9 @@ describe('one answer at a time per chat, in order, and resends', () => {
     const client = await WsChatClient.connect(cluster.api(0), chatId);
     const texts = ['one', 'two', 'three', 'four'];
     for (const text of texts) client.send({ mt: 'message_upload', message: text, userId: 'u1', clientMessageId: text });
-    const confirms = await Promise.all(texts.map((t) => client.collector.waitForMt('message_upload_confirm', (f) => f.clientMessageId === t)));
+    const confirms = await Promise.all(
+      texts.map((t) => client.collector.waitForMt('message_upload_confirm', (f) => f.clientMessageId === t)),
+    );
     const generations = confirms.map((c) => c.generationId ?? '');
     const terminals = await Promise.all(generations.map((g) => client.collector.waitForTerminal(g)));
     expect(terminals.every((t) => t.status === 'complete')).toBe(true);

@@ -1,9 +1,9 @@
 import type { BotCompleteFrame, ChatMessage, Page } from '@ragstream/protocol';
+import { minimalPdf } from '@ragstream/rag/testing';
 import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { minimalPdf } from '@ragstream/rag/testing';
-import { createOrganisation, uploadAndWait, waitForDocument } from './knowledge-helpers.ts';
 import type { DocumentView } from './knowledge-helpers.ts';
+import { createOrganisation, uploadAndWait, waitForDocument } from './knowledge-helpers.ts';
 
 const POLICY = `# Returns
 
@@ -154,14 +154,22 @@ describe('RAG answers with the offline defaults, through real ingestion and work
 
   it('re-uploading a document replaces its chunks, and deleting it removes them from answers', async () => {
     const org = await createOrganisation(http, { name: 'Versioned' });
-    const v1 = await uploadAndWait(http, org, { title: 'Opening hours', content: 'The shop opens at 9 am and closes at 5 pm every weekday.' });
+    const v1 = await uploadAndWait(http, org, {
+      title: 'Opening hours',
+      content: 'The shop opens at 9 am and closes at 5 pm every weekday.',
+    });
     const askOrg = async (question: string): Promise<BotCompleteFrame> => {
       const { body } = await http.post<{ id: string }>('/chat/', { userId: 'u1', organisationId: org });
       return (await ask(question, body.id)).done;
     };
     expect((await askOrg('When does the shop open?')).text).toContain('9 am');
 
-    const v2 = await uploadAndWait(http, org, { title: 'Opening hours', content: 'The shop opens at 10 am and closes at 6 pm every weekday.' }, v1.id);
+    const v2 = await uploadAndWait(
+      http,
+      org,
+      { title: 'Opening hours', content: 'The shop opens at 10 am and closes at 6 pm every weekday.' },
+      v1.id,
+    );
     expect(v2.revision).toBe(2);
     const after = await askOrg('When does the shop open?');
     expect(after.text).toContain('10 am');

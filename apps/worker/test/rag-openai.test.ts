@@ -53,7 +53,10 @@ describe('RAG with an OpenAI-compatible model, and stop during retrieval and gen
 
   it('streams the model answer, grounded in the passages and the organisation context', async () => {
     const before = server.requests.length;
-    server.enqueue({ type: 'text', tokens: ['एक्सप्रेस शिपिंग की कीमत क्या है'] }, { type: 'text', tokens: ['Express ', 'costs ', '12 euros [1].'] });
+    server.enqueue(
+      { type: 'text', tokens: ['एक्सप्रेस शिपिंग की कीमत क्या है'] },
+      { type: 'text', tokens: ['Express ', 'costs ', '12 euros [1].'] },
+    );
     const { client, generationId } = await start('How much is express shipping?');
     const done = await client.collector.waitForTerminal(generationId);
     expect(done).toMatchObject({ status: 'complete', text: 'Express costs 12 euros [1].', grounded: true, language: 'en' });
@@ -113,11 +116,23 @@ describe('RAG with an OpenAI-compatible model, and stop during retrieval and gen
   it('server errors are retried as new attempts that clients see, and the answer then completes', async () => {
     const failing = { type: 'http-error', status: 500, message: 'overloaded' } as const;
     // Each attempt asks for a translation (which falls back on failure) and then the answer.
-    server.enqueue(failing, failing, failing, failing, { type: 'text', tokens: ['query'] }, { type: 'text', tokens: ['Express ', 'costs 12 euros.'] });
+    server.enqueue(
+      failing,
+      failing,
+      failing,
+      failing,
+      { type: 'text', tokens: ['query'] },
+      { type: 'text', tokens: ['Express ', 'costs 12 euros.'] },
+    );
     const { client, chatId, generationId } = await start('How much is express shipping?');
     const done = await client.collector.waitForTerminal(generationId, 20_000);
     expect(done).toMatchObject({ status: 'complete', attempt: 3, text: 'Express costs 12 euros.' });
-    expect(client.collector.ofGeneration(generationId).filter((f) => f.mt === 'typing_indicator').map((f) => f.attempt)).toEqual([1, 2, 3]);
+    expect(
+      client.collector
+        .ofGeneration(generationId)
+        .filter((f) => f.mt === 'typing_indicator')
+        .map((f) => f.attempt),
+    ).toEqual([1, 2, 3]);
     expect(client.collector.textOf(generationId)).toBe(done.text);
     const { body } = await http.get<Page<ChatMessage>>(`/chat/${chatId}/messages`);
     expect(body.items.filter((m) => m.role === 'bot')).toMatchObject([{ status: 'complete', text: done.text }]);

@@ -65,7 +65,8 @@ describe('stop from any node', () => {
   it('REST stop on node B cancels the running answer and the queued ones, each with one terminal frame', async () => {
     const chatId = await a.createChat();
     const viewer = await WsChatClient.connect(cluster.api(0), chatId);
-    for (const text of ['first', 'second', 'third']) viewer.send({ mt: 'message_upload', message: text, userId: 'u1', clientMessageId: text });
+    for (const text of ['first', 'second', 'third'])
+      viewer.send({ mt: 'message_upload', message: text, userId: 'u1', clientMessageId: text });
     const confirms = await Promise.all(
       ['first', 'second', 'third'].map((id) => viewer.collector.waitForMt('message_upload_confirm', (f) => f.clientMessageId === id)),
     );
@@ -85,9 +86,7 @@ describe('stop from any node', () => {
     expect(viewer.collector.textOf(generations[0] ?? '')).toBe(terminals[0]?.text);
 
     const stored = await botMessages(chatId);
-    expect(stored.map((m) => [m.generationId, m.status, m.text])).toEqual(
-      terminals.map((t) => [t.generationId, 'stopped', t.text]),
-    );
+    expect(stored.map((m) => [m.generationId, m.status, m.text])).toEqual(terminals.map((t) => [t.generationId, 'stopped', t.text]));
     const after = await a.get<{ generating: unknown }>(`/chat/ws/${chatId}/status`);
     expect(after.body.generating).toBeNull();
     viewer.terminate();

@@ -1,6 +1,6 @@
+import type { ChatMessage, Page } from '@ragstream/protocol';
 import { syntheticAnswer } from '@ragstream/rag';
 import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
-import type { ChatMessage, Page } from '@ragstream/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKENS = 40;

@@ -1,9 +1,9 @@
 import type { ChatMessage, Page } from '@ragstream/protocol';
 import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
-import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { syntheticAnswer } from '@ragstream/rag';
 import { HttpClient, TEST_REDIS_URL, TestCluster, WsChatClient } from '@ragstream/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKENS = 300;

@@ -7,7 +7,7 @@ import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
 import { FrameLog, GenerationStream } from '@ragstream/realtime';
 import { createLogger } from '@ragstream/runtime';
 import { SqliteChatStore } from '@ragstream/store';
-import { TEST_REDIS_URL, deleteKeysWithPrefix } from '@ragstream/testing';
+import { deleteKeysWithPrefix, TEST_REDIS_URL } from '@ragstream/testing';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +92,11 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       });
     });
     await subscriber.subscribe(keys.chatFrames(chatId));
-    const outcome = await lifecycle.finish({ chatId, generationId: data.generationId, attempt }, { status: 'complete', text: s.text, sources: [] }, data.enqueuedAt);
+    const outcome = await lifecycle.finish(
+      { chatId, generationId: data.generationId, attempt },
+      { status: 'complete', text: s.text, sources: [] },
+      data.enqueuedAt,
+    );
     expect(outcome.kind).toBe('finished');
     const { frame, storedThen } = await heard;
     expect(storedThen).toBe(1);
@@ -111,7 +115,11 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     await lifecycle.admit(second);
     expect(await lifecycle.begin(second)).toEqual({ kind: 'wait', head: first.generationId });
     const attempt = await started(first);
-    await lifecycle.finish({ chatId, generationId: first.generationId, attempt }, { status: 'complete', text: '', sources: [] }, first.enqueuedAt);
+    await lifecycle.finish(
+      { chatId, generationId: first.generationId, attempt },
+      { status: 'complete', text: '', sources: [] },
+      first.enqueuedAt,
+    );
     expect(await lifecycle.begin(second)).toMatchObject({ kind: 'started', attempt: 1 });
   });
 
@@ -126,16 +134,28 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     const current = await started(data);
     expect(current).toBe(zombie + 1);
 
-    const refused = await lifecycle.finish({ chatId, generationId: data.generationId, attempt: zombie }, { status: 'complete', text: 'zombie text', sources: [] }, data.enqueuedAt);
+    const refused = await lifecycle.finish(
+      { chatId, generationId: data.generationId, attempt: zombie },
+      { status: 'complete', text: 'zombie text', sources: [] },
+      data.enqueuedAt,
+    );
     expect(refused).toEqual({ kind: 'superseded', reason: 'fenced' });
     expect(await bots(chatId)).toEqual([]);
     expect(await lifecycle.head(chatId)).toBe(data.generationId);
     expect(await lifecycle.begin(next)).toMatchObject({ kind: 'wait' });
 
     const s = await stream(data, current, 'real text');
-    await lifecycle.finish({ chatId, generationId: data.generationId, attempt: current }, { status: 'complete', text: s.text, sources: [] }, data.enqueuedAt);
+    await lifecycle.finish(
+      { chatId, generationId: data.generationId, attempt: current },
+      { status: 'complete', text: s.text, sources: [] },
+      data.enqueuedAt,
+    );
     expect((await bots(chatId)).map((m) => m.text)).toEqual(['real text']);
-    const late = await lifecycle.finish({ chatId, generationId: data.generationId, attempt: zombie }, { status: 'complete', text: 'x', sources: [] }, data.enqueuedAt);
+    const late = await lifecycle.finish(
+      { chatId, generationId: data.generationId, attempt: zombie },
+      { status: 'complete', text: 'x', sources: [] },
+      data.enqueuedAt,
+    );
     expect(late.kind).toBe('superseded');
     expect(await bots(chatId)).toHaveLength(1);
   });
@@ -160,7 +180,11 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     await after.drain();
     expect(ends).toEqual(['cancelled']);
 
-    const outcome = await lifecycle.finish({ chatId, generationId: data.generationId, attempt }, { status: 'complete', text: s.text, sources: [] }, data.enqueuedAt);
+    const outcome = await lifecycle.finish(
+      { chatId, generationId: data.generationId, attempt },
+      { status: 'complete', text: s.text, sources: [] },
+      data.enqueuedAt,
+    );
     expect(outcome).toMatchObject({ kind: 'finished', status: 'stopped' });
     expect((await bots(chatId)).map((m) => [m.text, m.status])).toEqual([['before stop', 'stopped']]);
     expect(await lifecycle.stop(chatId)).toEqual([]);
@@ -172,7 +196,11 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     const done = await message(chatId, 'done');
     await lifecycle.admit(done);
     const attempt = await started(done);
-    await lifecycle.finish({ chatId, generationId: done.generationId, attempt }, { status: 'complete', text: 'ok', sources: [] }, done.enqueuedAt);
+    await lifecycle.finish(
+      { chatId, generationId: done.generationId, attempt },
+      { status: 'complete', text: 'ok', sources: [] },
+      done.enqueuedAt,
+    );
     const waiting = await message(chatId, 'waiting');
     await lifecycle.admit(waiting);
     await lifecycle.dispatch(waiting);
@@ -217,7 +245,16 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       2,
       keys.generationMeta(data.generationId),
       keys.generationLog(data.generationId),
-      JSON.stringify({ mt: 'chat_message_bot_complete', chatId, generationId: data.generationId, attempt, status: 'complete', messageId: '0123456789abcdef01234567', text: 'text', sources: [] }),
+      JSON.stringify({
+        mt: 'chat_message_bot_complete',
+        chatId,
+        generationId: data.generationId,
+        attempt,
+        status: 'complete',
+        messageId: '0123456789abcdef01234567',
+        text: 'text',
+        sources: [],
+      }),
     );
     expect(await bots(chatId)).toEqual([]);
     expect(await lifecycle.begin(data)).toEqual({ kind: 'finished' });
@@ -232,7 +269,10 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     await lifecycle.admit(data);
     const attempt = await started(data);
     await stream(data, attempt, 'a');
-    const ttls = async (): Promise<number[]> => [await redis.ttl(keys.generationMeta(data.generationId)), await redis.ttl(keys.generationLog(data.generationId))];
+    const ttls = async (): Promise<number[]> => [
+      await redis.ttl(keys.generationMeta(data.generationId)),
+      await redis.ttl(keys.generationLog(data.generationId)),
+    ];
     const shorten = async (): Promise<void> => {
       await redis.expire(keys.generationLog(data.generationId), 5);
       await redis.expire(keys.generationMeta(data.generationId), 5);

@@ -252,7 +252,11 @@ export class GenerationLifecycle {
   }
 
   private async advance(chatId: string, generationId: string): Promise<void> {
-    const [advanced, next] = await this.redis.rsAdvance(this.deps.keys.chatFifo(chatId), this.deps.keys.generationMeta(generationId), generationId);
+    const [advanced, next] = await this.redis.rsAdvance(
+      this.deps.keys.chatFifo(chatId),
+      this.deps.keys.generationMeta(generationId),
+      generationId,
+    );
     if (advanced !== 1) throw new Error(`generation ${generationId} of chat ${chatId} cannot hand its turn on: it has not finished`);
     if (next !== undefined) await this.deps.queue.promote(String(next));
   }

@@ -1,8 +1,8 @@
 import type { GenerateJobData, RedisKeys } from '@ragstream/protocol';
 import { GENERATE_JOB_NAME, GENERATE_QUEUE, generateJobSchema } from '@ragstream/protocol';
 import type { Logger } from '@ragstream/runtime';
+import type { Job, JobState, JobsOptions } from 'bullmq';
 import { Queue } from 'bullmq';
-import type { Job, JobsOptions, JobState } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /**
@@ -20,7 +20,13 @@ export const GENERATION_JOB_OPTIONS: JobsOptions = {
 export type GenerationJobState = JobState | 'unknown';
 
 /** States in which a job will still run (or runs now). */
-export const LIVE_JOB_STATES: ReadonlySet<GenerationJobState> = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+export const LIVE_JOB_STATES: ReadonlySet<GenerationJobState> = new Set([
+  'active',
+  'waiting',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+]);
 
 /** The BullMQ side of generations; only the lifecycle (and its processor) use it. */
 export class GenerationQueue {

@@ -146,13 +146,21 @@ export function parseClientFrame(input: unknown, maxMessageBytes: number): Parse
   if (typeof mt !== 'string' || !(CLIENT_FRAME_TYPES as readonly string[]).includes(mt)) {
     return {
       ok: false,
-      error: errorFrame('unknown_message_type', `unknown mt ${JSON.stringify(mt ?? null)}; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`, clientMessageId),
+      error: errorFrame(
+        'unknown_message_type',
+        `unknown mt ${JSON.stringify(mt ?? null)}; expected one of ${CLIENT_FRAME_TYPES.join(', ')}`,
+        clientMessageId,
+      ),
     };
   }
   if (mt === 'message_upload' && typeof record.message === 'string' && utf8Bytes(record.message) > maxMessageBytes) {
     return {
       ok: false,
-      error: errorFrame('message_too_large', `message is ${utf8Bytes(record.message)} bytes of UTF-8; the limit is ${maxMessageBytes}`, clientMessageId),
+      error: errorFrame(
+        'message_too_large',
+        `message is ${utf8Bytes(record.message)} bytes of UTF-8; the limit is ${maxMessageBytes}`,
+        clientMessageId,
+      ),
     };
   }
   const parsed = clientFrameSchema.safeParse(input);
@@ -174,7 +182,5 @@ export function parseClientFrameText(text: string, maxMessageBytes: number): Par
 }
 
 export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
+  return error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ');
 }

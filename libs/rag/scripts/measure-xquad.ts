@@ -24,14 +24,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { extractiveAnswer } from '../src/answering/extractive-answerer.ts';
 import type { AnswerPassage } from '../src/answering/extractive-answerer.ts';
+import { extractiveAnswer } from '../src/answering/extractive-answerer.ts';
 import { chunkDocument } from '../src/chunking.ts';
 import { HnswVectorStore } from '../src/retrieval/hnsw-vector-store.ts';
 import { HybridRetriever } from '../src/retrieval/hybrid-retriever.ts';
-import { KeywordIndexStore } from '../src/retrieval/keyword-index-store.ts';
 import type { KeywordChunk } from '../src/retrieval/keyword-index.ts';
 import { keywordTokens } from '../src/retrieval/keyword-index.ts';
+import { KeywordIndexStore } from '../src/retrieval/keyword-index-store.ts';
 import { OfflineHashingEmbedder } from '../src/retrieval/offline-hashing-embedder.ts';
 
 interface SquadFile {
@@ -77,9 +77,15 @@ const { values } = parseArgs({
 const num = (name: keyof typeof values): number => Number(values[name]);
 
 function paragraphsOf(file: SquadFile): Paragraph[] {
-  return file.data.flatMap((article) =>
-    article.paragraphs.map((paragraph) => ({ title: article.title, text: paragraph.context, questionIds: paragraph.qas.map((qa) => qa.id) })),
-  ).map((paragraph, index) => ({ ...paragraph, index }));
+  return file.data
+    .flatMap((article) =>
+      article.paragraphs.map((paragraph) => ({
+        title: article.title,
+        text: paragraph.context,
+        questionIds: paragraph.qas.map((qa) => qa.id),
+      })),
+    )
+    .map((paragraph, index) => ({ ...paragraph, index }));
 }
 
 function questionsOf(file: SquadFile): Question[] {
@@ -147,7 +153,12 @@ async function measure(questionLanguage: string, documentLanguage: string): Prom
   try {
     const vectors = await embedder.embed(chunks.map((chunk) => `${chunk.title}\n${chunk.text}`));
     await vectorStore.upsert(
-      chunks.map((chunk, i) => ({ chunkId: chunk.chunkId, documentId: chunk.documentId, organisationId: org, vector: vectors[i] as Float32Array })),
+      chunks.map((chunk, i) => ({
+        chunkId: chunk.chunkId,
+        documentId: chunk.documentId,
+        organisationId: org,
+        vector: vectors[i] as Float32Array,
+      })),
     );
     await keywordStore.rebuild(org, () => chunks);
     const retriever = new HybridRetriever({
@@ -204,7 +215,9 @@ async function measure(questionLanguage: string, documentLanguage: string): Prom
       results.push({ id: question.id, retrieved: ranked.slice(0, 10), answer });
       if (correct) recalled += 1;
       else if (misses-- > 0) {
-        console.log(`MISS ${question.id} rank=${rank} q=${question.question}\n  gold=${question.answers.join(' | ')}\n  answer=${answer}\n`);
+        console.log(
+          `MISS ${question.id} rank=${rank} q=${question.question}\n  gold=${question.answers.join(' | ')}\n  answer=${answer}\n`,
+        );
       }
     }
     const n = questions.length;

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { detectAutoReply } from './auto-reply.ts';
+import { describe, expect, it } from 'vitest';
 import type { AutoReplyKind } from './auto-reply.ts';
+import { detectAutoReply } from './auto-reply.ts';
 
 type Row = [text: string, language: 'en' | 'hi', kind: AutoReplyKind];
 
@@ -103,9 +103,7 @@ describe('detectAutoReply', () => {
     expect(detectAutoReply('hello', 'en', { organisationName: 'Acme Telecom' })?.reply).toBe(
       'Hello! Welcome to Acme Telecom. How can I help you today?',
     );
-    expect(detectAutoReply('नमस्ते', 'hi', { organisationName: 'Acme Telecom' })?.reply).toContain(
-      'Acme Telecom में आपका स्वागत है',
-    );
+    expect(detectAutoReply('नमस्ते', 'hi', { organisationName: 'Acme Telecom' })?.reply).toContain('Acme Telecom में आपका स्वागत है');
     expect(detectAutoReply('hello', 'en', { organisationName: '  ' })?.reply).toBe('Hello! How can I help you today?');
     expect(detectAutoReply('thanks', 'en', { organisationName: 'Acme' })?.reply).not.toContain('Acme');
   });

@@ -15,6 +15,7 @@ export interface AutoReplyOptions {
 
 // Phrases in English, Devanagari Hindi and romanised Hindi. Matched on tokens,
 // so case, punctuation and emoji do not matter.
+// biome-ignore format: phrases are grouped by language and script, one group per line
 const PHRASES: Readonly<Record<AutoReplyKind, readonly string[]>> = {
   greeting: [
     'hi', 'hii', 'hey', 'heya', 'hiya', 'hello', 'helo', 'hallo', 'hullo', 'howdy', 'greetings', 'yo',
@@ -69,11 +70,7 @@ const PHRASE_TOKENS: readonly { kind: AutoReplyKind; tokens: readonly string[] }
  * phrase or be a filler. A question mark disqualifies too, except after a pure
  * greeting ("hello?", "how are you?").
  */
-export function detectAutoReply(
-  text: string,
-  language: SupportedLanguage,
-  options: AutoReplyOptions = {},
-): AutoReply | undefined {
+export function detectAutoReply(text: string, language: SupportedLanguage, options: AutoReplyOptions = {}): AutoReply | undefined {
   const kinds = matchPhrases(tokenize(text).map(squeezeRepeats));
   if (!kinds) return undefined;
   const kind = PRIORITY.find((candidate) => kinds.has(candidate));
@@ -111,9 +108,7 @@ function replyFor(kind: AutoReplyKind, language: SupportedLanguage, organisation
   if (language === 'hi') {
     switch (kind) {
       case 'greeting':
-        return organisationName
-          ? `नमस्ते! ${organisationName} में आपका स्वागत है। बताइए, मैं आपकी क्या मदद करूँ?`
-          : 'नमस्ते! बताइए, मैं आपकी क्या मदद करूँ?';
+        return organisationName ? `नमस्ते! ${organisationName} में आपका स्वागत है। बताइए, मैं आपकी क्या मदद करूँ?` : 'नमस्ते! बताइए, मैं आपकी क्या मदद करूँ?';
       case 'thanks':
         return 'आपका स्वागत है! क्या मैं आपकी और कोई मदद करूँ?';
       case 'confirmation':
@@ -122,9 +117,7 @@ function replyFor(kind: AutoReplyKind, language: SupportedLanguage, organisation
   }
   switch (kind) {
     case 'greeting':
-      return organisationName
-        ? `Hello! Welcome to ${organisationName}. How can I help you today?`
-        : 'Hello! How can I help you today?';
+      return organisationName ? `Hello! Welcome to ${organisationName}. How can I help you today?` : 'Hello! How can I help you today?';
     case 'thanks':
       return "You're welcome! Is there anything else I can help you with?";
     case 'confirmation':

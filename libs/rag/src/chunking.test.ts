@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { chunkDocument } from './chunking.ts';
+import { describe, expect, it } from 'vitest';
 import type { Chunk, ChunkOptions, DocumentFormat } from './chunking.ts';
+import { chunkDocument } from './chunking.ts';
 import { htmlToText } from './html-text.ts';
 
 /** Invariants every chunking must keep, whatever the input (checked in bulk: chunks can number thousands). */
@@ -105,10 +105,10 @@ describe('chunkDocument', () => {
     const options = { maxChars: 90, overlapChars: 40 };
     const chunks = chunkDocument({ text: HINDI, format: 'text' }, options);
     expectWellFormed(HINDI, chunks, options);
-    const second = chunks[1];
-    expect(second).toBeDefined();
-    expect(second!.start).toBeLessThan(chunks[0]!.end);
-    expect(HINDI.slice(0, second!.start)).toMatch(/[।॥] $/u);
+    const [first, second] = chunks;
+    if (!first || !second) throw new Error('expected at least two chunks');
+    expect(second.start).toBeLessThan(first.end);
+    expect(HINDI.slice(0, second.start)).toMatch(/[।॥] $/u);
   });
 
   it('never exceeds maxChars or overlapChars, whatever the settings', () => {

@@ -1,8 +1,8 @@
-import { markdownSections } from './document-sections.ts';
 import type { Section } from './document-sections.ts';
+import { markdownSections } from './document-sections.ts';
 import { htmlToText } from './html-text.ts';
-import { graphemePieces, paragraphSpans, sentenceSpans, wordSpans } from './text-spans.ts';
 import type { Span } from './text-spans.ts';
+import { graphemePieces, paragraphSpans, sentenceSpans, wordSpans } from './text-spans.ts';
 
 export type DocumentFormat = 'text' | 'markdown' | 'html';
 

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import { isFollowUp, rewriteFollowUp, salientWords } from './follow-up.ts';
+import { describe, expect, it } from 'vitest';
 import type { HistoryTurn } from './follow-up.ts';
+import { isFollowUp, rewriteFollowUp, salientWords } from './follow-up.ts';
 
 const proPlan: HistoryTurn[] = [
   { role: 'user', text: 'Tell me about the Pro plan' },

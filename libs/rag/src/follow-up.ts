@@ -1,6 +1,6 @@
 import { detectAutoReply } from './auto-reply.ts';
-import { romanisedHindiSignal } from './language.ts';
 import type { SupportedLanguage } from './language.ts';
+import { romanisedHindiSignal } from './language.ts';
 import { AMBIGUOUS_ROMANISED_HINDI, ROMANISED_HINDI } from './romanised-hindi.ts';
 import { isStopword, normalizeText, tokenize } from './tokenizer.ts';
 
@@ -23,9 +23,7 @@ const MAX_CONTEXT_WORDS = 6;
 const SHORT_QUESTION_WORDS = 2;
 
 // A follow-up that opens with one of these continues the previous question.
-const LEADING_MARKERS = phraseList([
-  'and', 'also', 'plus', 'then', 'what about', 'how about', 'what of', 'same for', 'और', 'तो', 'फिर',
-]);
+const LEADING_MARKERS = phraseList(['and', 'also', 'plus', 'then', 'what about', 'how about', 'what of', 'same for', 'और', 'तो', 'फिर']);
 const LEADING_MARKERS_ROMANISED = phraseList(['aur', 'to', 'toh', 'phir', 'fir']);
 
 // Words that point back at something named earlier.
@@ -73,11 +71,7 @@ const REQUEST_WORDS: ReadonlySet<string> = new Set(
  * Romanised-Hindi markers ("to", "ye", "wo" are also English or ambiguous) are
  * only read when `language` is Hindi.
  */
-export function rewriteFollowUp(
-  question: string,
-  history: readonly HistoryTurn[],
-  language: SupportedLanguage,
-): FollowUpRewrite {
+export function rewriteFollowUp(question: string, history: readonly HistoryTurn[], language: SupportedLanguage): FollowUpRewrite {
   const unchanged = { query: question, rewritten: false };
   if (!isFollowUp(question, language)) return unchanged;
 

@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectLanguage, normalizeLanguage } from './language.ts';
 
 type Row = [text: string, language: 'en' | 'hi', script: 'latin' | 'devanagari' | 'mixed', romanised: boolean];
@@ -14,12 +14,7 @@ describe('detectLanguage', () => {
     ['Tell me about the Pro plan', 'en', 'latin', false],
     // English sentences.
     ['How long does delivery take to Mumbai and what does it cost?', 'en', 'latin', false],
-    [
-      'The refund policy allows returns within thirty days of purchase, provided the item is unused.',
-      'en',
-      'latin',
-      false,
-    ],
+    ['The refund policy allows returns within thirty days of purchase, provided the item is unused.', 'en', 'latin', false],
     // English words that look like romanised Hindi stay English.
     ['I have a car', 'en', 'latin', false],
     ['the main point', 'en', 'latin', false],

@@ -32,13 +32,17 @@ const LANGUAGE_NAMES: Readonly<Record<string, SupportedLanguage>> = {
   hi: 'hi',
   hin: 'hi',
   hindi: 'hi',
-  'हिंदी': 'hi',
-  'हिन्दी': 'hi',
+  हिंदी: 'hi',
+  हिन्दी: 'hi',
 };
 
 /** Maps a client's language choice ("EN", "hi-IN", "hindi") to a supported language, if it is one. */
 export function normalizeLanguage(selected: string | undefined): SupportedLanguage | undefined {
-  const primary = selected?.trim().normalize('NFC').toLowerCase().split(/[-_\s]/)[0];
+  const primary = selected
+    ?.trim()
+    .normalize('NFC')
+    .toLowerCase()
+    .split(/[-_\s]/)[0];
   return primary ? LANGUAGE_NAMES[primary] : undefined;
 }
 
@@ -87,8 +91,7 @@ export function detectLanguage(text: string, selected?: string): LanguageDetecti
     if (guess === 'eng') english += FRANC_WEIGHT * evidence;
   }
 
-  const language: SupportedLanguage =
-    hindi === english ? (script.devanagariShare > 0.5 ? 'hi' : 'en') : hindi > english ? 'hi' : 'en';
+  const language: SupportedLanguage = hindi === english ? (script.devanagariShare > 0.5 ? 'hi' : 'en') : hindi > english ? 'hi' : 'en';
   // Margin between the votes, damped when there is little evidence ("hi", "ok").
   const margin = Math.abs(hindi - english) / (hindi + english);
   const confidence = 0.5 + 0.5 * margin * Math.min(1, evidence / 3);
@@ -118,11 +121,7 @@ export function detectScript(text: string): ScriptShares {
   const letters = devanagari + latin;
   const devanagariShare = letters === 0 ? 0 : devanagari / letters;
   const script: Script =
-    devanagariShare >= 1 - MIXED_SCRIPT_SHARE && letters > 0
-      ? 'devanagari'
-      : devanagariShare > MIXED_SCRIPT_SHARE
-        ? 'mixed'
-        : 'latin';
+    devanagariShare >= 1 - MIXED_SCRIPT_SHARE && letters > 0 ? 'devanagari' : devanagariShare > MIXED_SCRIPT_SHARE ? 'mixed' : 'latin';
   return { script, letters, devanagariShare };
 }
 
@@ -141,9 +140,7 @@ interface RomanisedSignal {
 export function romanisedHindiSignal(latinTokens: readonly string[]): RomanisedSignal {
   const strong = latinTokens.filter((token) => ROMANISED_HINDI.has(token));
   if (strong.length === 0) return { isRomanised: false, hindiWords: new Set() };
-  const hindiWords = new Set(
-    latinTokens.filter((token) => ROMANISED_HINDI.has(token) || AMBIGUOUS_ROMANISED_HINDI.has(token)),
-  );
+  const hindiWords = new Set(latinTokens.filter((token) => ROMANISED_HINDI.has(token) || AMBIGUOUS_ROMANISED_HINDI.has(token)));
   const count = latinTokens.filter((token) => hindiWords.has(token)).length;
   return { isRomanised: count / latinTokens.length >= ROMANISED_HINDI_SHARE, hindiWords };
 }

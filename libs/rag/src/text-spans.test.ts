@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphemePieces, paragraphSpans, segments, sentenceSpans } from './text-spans.ts';
 
 const slices = (text: string, spans: readonly { start: number; end: number }[]): string[] =>
@@ -27,12 +27,7 @@ describe('segments', () => {
 describe('sentenceSpans', () => {
   it('keeps terminators, the danda included, and trims', () => {
     const text = '  भारत एक देश है। इसकी राजधानी दिल्ली है॥ Is it? Yes!  ';
-    expect(slices(text, sentenceSpans(text, 0, text.length))).toEqual([
-      'भारत एक देश है।',
-      'इसकी राजधानी दिल्ली है॥',
-      'Is it?',
-      'Yes!',
-    ]);
+    expect(slices(text, sentenceSpans(text, 0, text.length))).toEqual(['भारत एक देश है।', 'इसकी राजधानी दिल्ली है॥', 'Is it?', 'Yes!']);
   });
 
   it('does not end sentences at abbreviations or initials', () => {

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stemHindi } from './hindi-stemmer.ts';
-import { STOPWORDS_EN, STOPWORDS_HI, contentTokens, stemToken, tokenize } from './tokenizer.ts';
+import { contentTokens, STOPWORDS_EN, STOPWORDS_HI, stemToken, tokenize } from './tokenizer.ts';
 
 describe('tokenize', () => {
   it('keeps Devanagari words whole, matras and virama included, and drops the danda', () => {
@@ -23,9 +23,7 @@ describe('tokenize', () => {
   });
 
   it('lower-cases and drops punctuation', () => {
-    expect(tokenize('Hello, World! (Pro-plan) "quoted" — done…')).toEqual([
-      'hello', 'world', 'pro', 'plan', 'quoted', 'done',
-    ]);
+    expect(tokenize('Hello, World! (Pro-plan) "quoted" — done…')).toEqual(['hello', 'world', 'pro', 'plan', 'quoted', 'done']);
   });
 
   it('splits mixed-script text into words of each script', () => {
@@ -34,7 +32,14 @@ describe('tokenize', () => {
 
   it('keeps numbers, decimals and Devanagari digits', () => {
     expect(tokenize('In 1947, 3.5 lakh people paid ₹1,000 (२०२४).')).toEqual([
-      'in', '1947', '3.5', 'lakh', 'people', 'paid', '1000', '2024',
+      'in',
+      '1947',
+      '3.5',
+      'lakh',
+      'people',
+      'paid',
+      '1000',
+      '2024',
     ]);
     expect(tokenize('सन् १९४७ में')).toEqual(['सन्', '1947', 'में']);
     expect(tokenize('4g, mp3 and the year 2019.')).toEqual(['4g', 'mp3', 'and', 'the', 'year', '2019']);

@@ -31,9 +31,7 @@ export function normalizeText(text: string): string {
  * 1947). Drops punctuation.
  */
 export function tokenize(text: string): string[] {
-  const normalized = normalizeText(text).replace(DEVANAGARI_DIGIT, (digit) =>
-    String(digit.charCodeAt(0) - 0x0966),
-  );
+  const normalized = normalizeText(text).replace(DEVANAGARI_DIGIT, (digit) => String(digit.charCodeAt(0) - 0x0966));
   const tokens: string[] = [];
   for (const match of normalized.matchAll(WORD)) {
     const token = match[0];

@@ -2,11 +2,7 @@ import type { RedisKeys } from '@ragstream/protocol';
 import type { Redis } from 'ioredis';
 
 /** Delivers stop requests, published by any process, to every worker process. */
-export async function listenForCancellations(
-  subscriber: Redis,
-  keys: RedisKeys,
-  onCancel: (generationId: string) => void,
-): Promise<void> {
+export async function listenForCancellations(subscriber: Redis, keys: RedisKeys, onCancel: (generationId: string) => void): Promise<void> {
   subscriber.on('message', (channel: string, generationId: string) => {
     if (channel === keys.cancelChannel) onCancel(generationId);
   });

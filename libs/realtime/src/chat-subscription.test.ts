@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GenerationFrame, ResumeParams } from '@ragstream/protocol';
 import { RedisKeys } from '@ragstream/protocol';
-import { TEST_REDIS_URL, deleteKeysWithPrefix } from '@ragstream/testing';
+import { deleteKeysWithPrefix, TEST_REDIS_URL } from '@ragstream/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SubscriptionDeps, SubscriptionFrame, SubscriptionOwner } from './chat-subscription.ts';
@@ -99,7 +99,10 @@ describe('ChatSubscription on real Redis', () => {
     await deleteKeysWithPrefix(keys.prefix);
   });
 
-  async function subscribe(chatId: string, options: { resume?: ResumeParams; head?: string; deps?: Partial<SubscriptionDeps> } = {}): Promise<Recorder> {
+  async function subscribe(
+    chatId: string,
+    options: { resume?: ResumeParams; head?: string; deps?: Partial<SubscriptionDeps> } = {},
+  ): Promise<Recorder> {
     const recorder = new Recorder();
     const deps: SubscriptionDeps = { hub, log, fifo: { head: () => Promise.resolve(options.head) }, ...options.deps };
     open.push(await ChatSubscription.open(deps, chatId, options.resume ?? {}, recorder));
@@ -126,7 +129,10 @@ describe('ChatSubscription on real Redis', () => {
     const client = await subscribe(chatId);
     const N = 40;
     const lost = new Set([4, 5, 6, 11, 20, 21, 33, 38, 39]);
-    await write(range(1, N).map((seq) => frame(chatId, generationId, seq, N)), (seq) => !lost.has(seq));
+    await write(
+      range(1, N).map((seq) => frame(chatId, generationId, seq, N)),
+      (seq) => !lost.has(seq),
+    );
     await client.until(() => client.seqs(generationId).at(-1) === N);
     expect(client.seqs(generationId)).toEqual(range(1, N));
     expect(client.failures).toEqual([]);
@@ -137,9 +143,15 @@ describe('ChatSubscription on real Redis', () => {
     const generationId = `gen-${randomUUID()}`;
     const client = await subscribe(chatId);
     // Attempt 1 wrote 1..4 and died; attempt 2 starts at 5.
-    await write(range(1, 4).map((seq) => frame(chatId, generationId, seq, 99, 1)), () => false);
+    await write(
+      range(1, 4).map((seq) => frame(chatId, generationId, seq, 99, 1)),
+      () => false,
+    );
     await redis.hset(keys.generationMeta(generationId), 'attemptStartSeq', 5);
-    await write(range(5, 10).map((seq) => frame(chatId, generationId, seq, 10, 2)), (seq) => seq >= 8);
+    await write(
+      range(5, 10).map((seq) => frame(chatId, generationId, seq, 10, 2)),
+      (seq) => seq >= 8,
+    );
     await client.until(() => client.seqs(generationId).at(-1) === 10);
     expect(client.seqs(generationId)).toEqual(range(5, 10));
   });
@@ -150,16 +162,25 @@ describe('ChatSubscription on real Redis', () => {
     const started = `gen-${randomUUID()}`;
     await redis.hset(keys.generationMeta(followed), 'attemptStartSeq', 1);
     const client = await subscribe(chatId, { deps: { fifo: { head: () => Promise.resolve(started) } } });
-    await write(range(1, 3).map((seq) => frame(chatId, followed, seq, 6)), () => true);
+    await write(
+      range(1, 3).map((seq) => frame(chatId, followed, seq, 6)),
+      () => true,
+    );
     await client.until(() => client.seqs(followed).length === 3);
 
     const reconnected = new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
     await killConnection(redis, subscriberName);
     expect(await redis.pubsub('NUMSUB', keys.chatFrames(chatId))).toEqual([keys.chatFrames(chatId), 0]);
     // Published while the node had no subscriber: lost on pub/sub, only in the log.
-    await write(range(4, 6).map((seq) => frame(chatId, followed, seq, 6)), () => true);
+    await write(
+      range(4, 6).map((seq) => frame(chatId, followed, seq, 6)),
+      () => true,
+    );
     await redis.hset(keys.generationMeta(started), 'attemptStartSeq', 1);
-    await write(range(1, 2).map((seq) => frame(chatId, started, seq, 9)), () => true);
+    await write(
+      range(1, 2).map((seq) => frame(chatId, started, seq, 9)),
+      () => true,
+    );
     await reconnected;
 
     await client.until(() => client.seqs(followed).length === 6 && client.seqs(started).length === 2);
@@ -181,7 +202,10 @@ describe('ChatSubscription on real Redis', () => {
     expect(gone.frames).toEqual([{ mt: 'resume_unavailable', chatId, generationId: expired }]);
 
     const live = `gen-${randomUUID()}`;
-    await write(range(1, 2).map((seq) => frame(chatId, live, seq, 2)), () => true);
+    await write(
+      range(1, 2).map((seq) => frame(chatId, live, seq, 2)),
+      () => true,
+    );
     await Promise.all([unknown.until(() => unknown.seqs(live).length === 2), gone.until(() => gone.seqs(live).length === 2)]);
 
     // A resume the log can serve gets the rest, no resume_unavailable.
@@ -200,7 +224,10 @@ describe('ChatSubscription on real Redis', () => {
       readAfter: () => Promise.reject(new Error('log unreadable')),
     };
     const client = await subscribe(chatId, { deps: { log: failing } });
-    await write([1, 2, 3].map((seq) => frame(chatId, generationId, seq, 9)), (seq) => seq !== 2);
+    await write(
+      [1, 2, 3].map((seq) => frame(chatId, generationId, seq, 9)),
+      (seq) => seq !== 2,
+    );
     await client.until(() => client.failures.length === 1, 10_000);
     expect(client.seqs(generationId)).toEqual([1]);
     expect(client.logs.filter((l) => l.level === 'warn').length).toBeGreaterThan(0);

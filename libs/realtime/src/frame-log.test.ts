@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GenerationFrame } from '@ragstream/protocol';
 import { RedisKeys } from '@ragstream/protocol';
-import { TEST_REDIS_URL, deleteKeysWithPrefix } from '@ragstream/testing';
+import { deleteKeysWithPrefix, TEST_REDIS_URL } from '@ragstream/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameLog } from './frame-log.ts';
@@ -85,10 +85,12 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     const { chatId, generationId } = ids();
     await runAttempt(generationId, 1);
     await redis.hset(keys.generationMeta(generationId), 'done', '1');
-    expect(await log.append(chatId, generationId, 1, [{ mt: 'typing_indicator', chatId, generationId, attempt: 1, replyTo: 'x' }])).toEqual({
-      ok: false,
-      reason: 'done',
-    });
+    expect(await log.append(chatId, generationId, 1, [{ mt: 'typing_indicator', chatId, generationId, attempt: 1, replyTo: 'x' }])).toEqual(
+      {
+        ok: false,
+        reason: 'done',
+      },
+    );
     expect(await log.readAfter(generationId, 0)).toEqual([]);
   });
 

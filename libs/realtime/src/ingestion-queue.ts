@@ -1,14 +1,14 @@
 import type { DeleteDocumentJobData, IngestJobData, RedisKeys } from '@ragstream/protocol';
 import {
   DELETE_DOCUMENT_JOB_NAME,
+  deleteDocumentJobSchema,
   INGEST_JOB_NAME,
   INGEST_QUEUE,
-  deleteDocumentJobSchema,
   ingestJobIdFor,
   ingestJobSchema,
 } from '@ragstream/protocol';
-import { Queue } from 'bullmq';
 import type { JobsOptions } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 const INGEST_JOB_OPTIONS: JobsOptions = {

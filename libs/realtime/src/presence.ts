@@ -57,7 +57,11 @@ export class Presence {
 
   private async write(chatId: string, count: number): Promise<void> {
     const key = this.keys.chatPresence(chatId);
-    await this.redis.pipeline().hset(key, this.nodeId, `${count}:${Date.now() + ENTRY_TTL_MS}`).pexpire(key, ENTRY_TTL_MS * 2).exec();
+    await this.redis
+      .pipeline()
+      .hset(key, this.nodeId, `${count}:${Date.now() + ENTRY_TTL_MS}`)
+      .pexpire(key, ENTRY_TTL_MS * 2)
+      .exec();
   }
 
   private async refreshAll(): Promise<void> {

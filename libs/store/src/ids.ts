@@ -1,5 +1,5 @@
-import { ObjectId } from 'bson';
 import { isObjectId } from '@ragstream/protocol';
+import { ObjectId } from 'bson';
 
 /** Writes refuse a malformed id (callers validate ids first); reads treat one as absent instead. */
 export function assertObjectId(name: string, value: string): void {

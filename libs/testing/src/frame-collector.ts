@@ -43,7 +43,11 @@ export class FrameCollector {
     });
   }
 
-  waitForMt<M extends ServerFrame['mt']>(mt: M, extra: (frame: Extract<ServerFrame, { mt: M }>) => boolean = () => true, timeoutMs?: number): Promise<Extract<ServerFrame, { mt: M }>> {
+  waitForMt<M extends ServerFrame['mt']>(
+    mt: M,
+    extra: (frame: Extract<ServerFrame, { mt: M }>) => boolean = () => true,
+    timeoutMs?: number,
+  ): Promise<Extract<ServerFrame, { mt: M }>> {
     return this.waitFor((f) => f.mt === mt && extra(f as Extract<ServerFrame, { mt: M }>), timeoutMs);
   }
 

@@ -1,5 +1,5 @@
-import { io } from 'socket.io-client';
 import type { Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import { FrameCollector } from './frame-collector.ts';
 
 /** A Socket.IO client of namespace `/chat` (WebSocket transport only, no sticky sessions). */

@@ -11,7 +11,10 @@ export class WsChatClient {
   readonly collector: FrameCollector;
   readonly closed: Promise<WsClose>;
 
-  private constructor(private readonly ws: WebSocket, label: string) {
+  private constructor(
+    private readonly ws: WebSocket,
+    label: string,
+  ) {
     this.collector = new FrameCollector(label);
     ws.on('message', (data) => this.collector.add(JSON.parse(data.toString())));
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));

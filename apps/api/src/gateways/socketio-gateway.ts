@@ -1,12 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
-import { CLIENT_FRAME_TYPES, TRANSPORT_MAX_FRAME_BYTES, resumeParamsSchema } from '@ragstream/protocol';
-import { Server } from 'socket.io';
-import type { Socket } from 'socket.io';
+import { CLIENT_FRAME_TYPES, resumeParamsSchema, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
+import type { Socket } from 'socket.io';
+import { Server } from 'socket.io';
 import { ApiError } from '../api-error.ts';
-import { ChatConnection } from '../chat-connection.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
+import { ChatConnection } from '../chat-connection.ts';
 
 export interface SocketIoOptions {
   corsOrigin: string;

@@ -1,10 +1,10 @@
-import type { Request, Response, Router } from 'express';
-import express from 'express';
 import type { ResumeParams, ServerFrame } from '@ragstream/protocol';
 import { formatEventId, parseEventId } from '@ragstream/protocol';
+import type { Request, Response, Router } from 'express';
+import express from 'express';
 import { ApiError } from '../api-error.ts';
-import { ChatConnection } from '../chat-connection.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
+import { ChatConnection } from '../chat-connection.ts';
 
 const HEARTBEAT_MS = 15_000;
 

@@ -1,12 +1,12 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { TRANSPORT_MAX_FRAME_BYTES, resumeParamsSchema } from '@ragstream/protocol';
+import { resumeParamsSchema, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import type { Logger } from '@ragstream/runtime';
-import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import { ApiError } from '../api-error.ts';
-import { ChatConnection } from '../chat-connection.ts';
 import type { ConnectionDeps, DisconnectReason } from '../chat-connection.ts';
+import { ChatConnection } from '../chat-connection.ts';
 
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 

@@ -1,5 +1,3 @@
-import express from 'express';
-import type { Router } from 'express';
 import {
   createChatBodySchema,
   createMessageBodySchema,
@@ -9,6 +7,8 @@ import {
   utf8Bytes,
 } from '@ragstream/protocol';
 import type { ChatStore, KnowledgeStore } from '@ragstream/store';
+import type { Router } from 'express';
+import express from 'express';
 import { ApiError, chatNotFound } from '../api-error.ts';
 import type { ChatService } from '../chat-service.ts';
 import { chatIdParam, messageIdParam, parseBody, parseQuery } from './validate.ts';
@@ -25,7 +25,8 @@ export function chatRoutes({ store, knowledge, service, maxMessageBytes }: ChatR
   const router = express.Router();
   const checkSize = (text: string): void => {
     const bytes = utf8Bytes(text);
-    if (bytes > maxMessageBytes) throw new ApiError('message_too_large', `text is ${bytes} bytes of UTF-8; the limit is ${maxMessageBytes}`);
+    if (bytes > maxMessageBytes)
+      throw new ApiError('message_too_large', `text is ${bytes} bytes of UTF-8; the limit is ${maxMessageBytes}`);
   };
   const requireChat = async (chatId: string): Promise<void> => {
     if (!(await store.getChat(chatId))) throw chatNotFound(chatId);
@@ -41,7 +42,9 @@ export function chatRoutes({ store, knowledge, service, maxMessageBytes }: ChatR
     if (body.organisationId !== undefined && !(await knowledge.getOrganisation(body.organisationId))) {
       throw new ApiError('organisation_not_found', `organisation ${body.organisationId} does not exist`);
     }
-    res.status(201).json(await store.createChat({ userId: body.userId, title: body.title ?? 'New chat', organisationId: body.organisationId }));
+    res
+      .status(201)
+      .json(await store.createChat({ userId: body.userId, title: body.title ?? 'New chat', organisationId: body.organisationId }));
   });
 
   router.get('/chat/user/:userId', async (req, res) => {

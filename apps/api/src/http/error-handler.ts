@@ -1,6 +1,6 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '@ragstream/runtime';
 import { InvalidCursorError } from '@ragstream/store';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ApiError } from '../api-error.ts';
 
 export const notFoundHandler: RequestHandler = (req, res) => {

@@ -1,17 +1,17 @@
-import express from 'express';
-import type { Request, Router } from 'express';
+import type { DocumentUploadBody } from '@ragstream/protocol';
 import {
+  documentUploadBodySchema,
   FORMAT_BY_CONTENT_TYPE,
   MAX_DOCUMENT_BYTES,
-  documentUploadBodySchema,
   organisationBodySchema,
   organisationPatchSchema,
   pageQuerySchema,
   utf8Bytes,
 } from '@ragstream/protocol';
-import type { DocumentUploadBody } from '@ragstream/protocol';
 import type { IngestionQueue } from '@ragstream/realtime';
 import type { KnowledgeStore } from '@ragstream/store';
+import type { Request, Router } from 'express';
+import express from 'express';
 import { ApiError } from '../api-error.ts';
 import { parseBody, parseQuery } from './validate.ts';
 
@@ -29,7 +29,10 @@ const documentNotFound = (id: string): ApiError => new ApiError('document_not_fo
  */
 export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesDeps): Router {
   const router = express.Router();
-  const rawText = express.text({ type: Object.keys(FORMAT_BY_CONTENT_TYPE).filter((t) => t.startsWith('text/')), limit: MAX_DOCUMENT_BYTES });
+  const rawText = express.text({
+    type: Object.keys(FORMAT_BY_CONTENT_TYPE).filter((t) => t.startsWith('text/')),
+    limit: MAX_DOCUMENT_BYTES,
+  });
   const rawPdf = express.raw({ type: 'application/pdf', limit: MAX_DOCUMENT_BYTES });
   // Mounted before the API's small JSON limit: a document in JSON (a PDF in base64) may be large.
   const documentJson = express.json({ limit: Math.ceil(MAX_DOCUMENT_BYTES * 1.4) });

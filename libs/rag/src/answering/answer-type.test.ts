@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { answerTypeEvidence, answerTypeOf } from './answer-type.ts';
 import type { AnswerType } from './answer-type.ts';
+import { answerTypeEvidence, answerTypeOf } from './answer-type.ts';
 
 describe('answerTypeOf', () => {
   it.each<[string, AnswerType]>([

@@ -60,9 +60,7 @@ const MONTHS = new Set(
     .split(/\s+/)
     .filter(Boolean),
 );
-const DATE_WORDS = new Set(
-  'century centuries decade bc bce ad ce शताब्दी सदी दशक ईसा ई ईस्वी ईसवी वर्ष साल सन'.split(' '),
-);
+const DATE_WORDS = new Set('century centuries decade bc bce ad ce शताब्दी सदी दशक ईसा ई ईस्वी ईसवी वर्ष साल सन'.split(' '));
 const NUMBER_WORDS = new Set(
   `one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen
   nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands million millions

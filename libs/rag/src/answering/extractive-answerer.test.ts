@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { extractiveAnswer } from './extractive-answerer.ts';
 import type { AnswerPassage } from './extractive-answerer.ts';
+import { extractiveAnswer } from './extractive-answerer.ts';
 import { notCoveredReply } from './not-covered-reply.ts';
 
 const warsaw: AnswerPassage = {
@@ -25,9 +25,11 @@ describe('extractiveAnswer', () => {
     expect(answer?.text).toBe('Tesla visited Paris in 1882.');
     expect(answer?.answerType).toBe('date');
     expect(answer?.sentences).toEqual([expect.objectContaining({ chunkId: 'v1', documentId: 'visits' })]);
-    const who = extractiveAnswer('Who founded the exchange in 1817?', [
-      { chunkId: 'x', documentId: 'x', text: 'The exchange was founded in 1817. The exchange was founded by Jan Kowalski in 1817.' },
-    ], { maxSentences: 1 });
+    const who = extractiveAnswer(
+      'Who founded the exchange in 1817?',
+      [{ chunkId: 'x', documentId: 'x', text: 'The exchange was founded in 1817. The exchange was founded by Jan Kowalski in 1817.' }],
+      { maxSentences: 1 },
+    );
     expect(who?.text).toBe('The exchange was founded by Jan Kowalski in 1817.');
   });
 

@@ -1,9 +1,9 @@
 import type { SupportedLanguage } from '../language.ts';
-import { sentenceSpans } from '../text-spans.ts';
 import { foldSpelling } from '../retrieval/spelling-fold.ts';
+import { sentenceSpans } from '../text-spans.ts';
 import { contentTokens, stemToken } from '../tokenizer.ts';
-import { answerTypeEvidence, answerTypeOf } from './answer-type.ts';
 import type { AnswerType } from './answer-type.ts';
+import { answerTypeEvidence, answerTypeOf } from './answer-type.ts';
 
 /** A retrieved passage, best first. */
 export interface AnswerPassage {

@@ -1,10 +1,4 @@
-export type LlmErrorKind =
-  | 'timeout'
-  | 'connection'
-  | 'rate-limited'
-  | 'server'
-  | 'rejected'
-  | 'invalid-response';
+export type LlmErrorKind = 'timeout' | 'connection' | 'rate-limited' | 'server' | 'rejected' | 'invalid-response';
 
 export interface LlmErrorDetails {
   kind: LlmErrorKind;

@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScriptedOpenAiChatServer } from '../testing/scripted-openai-chat-server.ts';
 import type { ChatTurn } from './chat-model.ts';
 import { LlmError } from './llm-error.ts';
-import { OpenAiChatModel } from './openai-chat-model.ts';
 import type { OpenAiChatModelConfig } from './openai-chat-model.ts';
+import { OpenAiChatModel } from './openai-chat-model.ts';
 
 const MESSAGES: ChatTurn[] = [
   { role: 'system', content: 'Be brief.' },
@@ -86,10 +86,7 @@ describe('OpenAiChatModel against a scripted OpenAI-compatible server', () => {
   });
 
   it('fails with a retryable LlmError when 5xx outlasts the retries', async () => {
-    server.enqueue(
-      { type: 'http-error', status: 503, headers: FAST_RETRY },
-      { type: 'http-error', status: 503, headers: FAST_RETRY },
-    );
+    server.enqueue({ type: 'http-error', status: 503, headers: FAST_RETRY }, { type: 'http-error', status: 503, headers: FAST_RETRY });
     const error = await caught(() => collect(model({ maxRetries: 1 }).stream(MESSAGES, { signal: new AbortController().signal })));
     expect(error).toBeInstanceOf(LlmError);
     expect(error).toMatchObject({ kind: 'server', status: 503, retryable: true });

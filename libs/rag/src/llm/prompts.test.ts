@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatTurn } from './chat-model.ts';
-import {
-  buildAnswerPrompt,
-  buildFollowUpRewritePrompt,
-  buildGeneralAnswerPrompt,
-  buildTranslationPrompt,
-} from './prompts.ts';
 import type { OrganisationContext } from './prompts.ts';
+import { buildAnswerPrompt, buildFollowUpRewritePrompt, buildGeneralAnswerPrompt, buildTranslationPrompt } from './prompts.ts';
 
 const ACME: OrganisationContext = {
   name: 'Acme Appliances',
@@ -21,7 +16,10 @@ const HISTORY: ChatTurn[] = [
 ];
 
 function contentOf(turns: ChatTurn[], role: ChatTurn['role']): string {
-  return turns.filter((turn) => turn.role === role).map((turn) => turn.content).join('\n');
+  return turns
+    .filter((turn) => turn.role === role)
+    .map((turn) => turn.content)
+    .join('\n');
 }
 
 describe('buildAnswerPrompt', () => {

@@ -48,7 +48,7 @@ const NOT_COVERED: Record<SupportedLanguage, string> = {
 };
 
 const GENERAL_NOTICE: Record<SupportedLanguage, string> = {
-  en: "This is a general answer, not based on our documents.",
+  en: 'This is a general answer, not based on our documents.',
   hi: 'यह एक सामान्य उत्तर है, हमारे दस्तावेज़ों पर आधारित नहीं।',
 };
 

@@ -2,7 +2,7 @@
 // embeddings), so that the provider tests above it can be trusted.
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScriptedOpenAiChatServer, deterministicEmbedding } from '../testing/scripted-openai-chat-server.ts';
+import { deterministicEmbedding, ScriptedOpenAiChatServer } from '../testing/scripted-openai-chat-server.ts';
 
 let server: ScriptedOpenAiChatServer;
 
@@ -24,7 +24,12 @@ describe('ScriptedOpenAiChatServer (test double)', () => {
     const response = await fetch(`${server.baseURL}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'm', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'hi' }] }),
+      body: JSON.stringify({
+        model: 'm',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const raw = await response.text();
@@ -32,7 +37,11 @@ describe('ScriptedOpenAiChatServer (test double)', () => {
     expect(events.every((event) => event.startsWith('data: '))).toBe(true);
     expect(events.at(-1)).toBe('data: [DONE]');
     const payloads = events.slice(0, -1).map((event) => JSON.parse(event.slice('data: '.length)) as Record<string, unknown>);
-    expect(payloads[0]).toMatchObject({ object: 'chat.completion.chunk', model: 'm', choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    expect(payloads[0]).toMatchObject({
+      object: 'chat.completion.chunk',
+      model: 'm',
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    });
     expect(payloads[1]).toMatchObject({ choices: [{ delta: { content: 'Hel' } }] });
     expect(payloads[2]).toMatchObject({ choices: [{ delta: { content: 'lo' } }] });
     expect(payloads[3]).toMatchObject({ choices: [{ delta: {}, finish_reason: 'stop' }] });
@@ -42,9 +51,13 @@ describe('ScriptedOpenAiChatServer (test double)', () => {
 
   it('answers with an OpenAI-style error body, and a clear 400 when nothing is queued', async () => {
     server.enqueue({ type: 'http-error', status: 503, message: 'busy' });
-    const error = await sdk().chat.completions.create({ model: 'm', messages: [] }).catch((e: unknown) => e);
+    const error = await sdk()
+      .chat.completions.create({ model: 'm', messages: [] })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ status: 503, type: 'server_error', message: expect.stringContaining('busy') });
-    const unscripted = await sdk().chat.completions.create({ model: 'm', messages: [] }).catch((e: unknown) => e);
+    const unscripted = await sdk()
+      .chat.completions.create({ model: 'm', messages: [] })
+      .catch((e: unknown) => e);
     expect(unscripted).toMatchObject({ status: 400, message: expect.stringContaining('no reply queued') });
   });
 
@@ -61,7 +74,7 @@ describe('ScriptedOpenAiChatServer (test double)', () => {
     const expected = input.map((text) => deterministicEmbedding(text, 8));
     viaBase64.data.forEach((item, i) => {
       expect(item.embedding).toHaveLength(8);
-      item.embedding.forEach((value, d) => expect(value).toBeCloseTo(expected[i]?.[d] ?? NaN, 6));
+      for (const [d, value] of item.embedding.entries()) expect(value).toBeCloseTo(expected[i]?.[d] ?? Number.NaN, 6);
     });
     expect(viaFloat.data.map((item) => item.embedding)).toEqual(expected);
     expect(viaFloat.data[0]?.embedding).toEqual(viaFloat.data[2]?.embedding);
@@ -88,7 +101,10 @@ describe('ScriptedOpenAiChatServer (test double)', () => {
       { object: 'embedding', index: 0, embedding: [1, 0.5, -2] },
     ]);
     const viaBase64 = await sdk().embeddings.create({ model: 'e', input: ['a', 'bbb'] });
-    expect(viaBase64.data.map((item) => item.embedding)).toEqual([[3, 0.5, -2], [1, 0.5, -2]]);
+    expect(viaBase64.data.map((item) => item.embedding)).toEqual([
+      [3, 0.5, -2],
+      [1, 0.5, -2],
+    ]);
     const unscripted = await sdk().embeddings.create({ model: 'e', input: 'a', encoding_format: 'float' });
     expect(unscripted.data[0]?.embedding).toEqual(deterministicEmbedding('a', 8));
   });

@@ -3,8 +3,8 @@ import type { SupportedLanguage } from '../language.ts';
 import type { ChatModel, ChatTurn } from '../llm/chat-model.ts';
 import { isLlmError } from '../llm/llm-error.ts';
 import { rewriteWithLlm, translateWithLlm } from '../llm/llm-query-tools.ts';
-import { buildAnswerPrompt, buildGeneralAnswerPrompt } from '../llm/prompts.ts';
 import type { OrganisationContext } from '../llm/prompts.ts';
+import { buildAnswerPrompt, buildGeneralAnswerPrompt } from '../llm/prompts.ts';
 import type { AnswerGenerator, GenerationInput, GroundedAnswer } from './answer-generator.ts';
 import type { HistoryTurn, RetrievedPassage } from './ports.ts';
 

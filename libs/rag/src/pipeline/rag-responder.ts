@@ -1,11 +1,11 @@
 import type { Source } from '@ragstream/protocol';
 import { detectAutoReply } from '../auto-reply.ts';
-import { keywordTokens } from '../retrieval/keyword-index.ts';
 import { detectLanguage } from '../language.ts';
 import type { AnswerEvent, AnswerRequest, Responder } from '../responder.ts';
+import { keywordTokens } from '../retrieval/keyword-index.ts';
 import type { AnswerGenerator, GenerationInput } from './answer-generator.ts';
-import { streamWords } from './stream-words.ts';
 import type { PipelineContext, RetrievedPassage } from './ports.ts';
+import { streamWords } from './stream-words.ts';
 
 export interface RagResponderOptions {
   context: PipelineContext;

@@ -10,7 +10,9 @@ import { KeywordIndexStore } from './keyword-index-store.ts';
 const WRITER = fileURLToPath(new URL('../testing/index-writer-process.ts', import.meta.url));
 
 function runWriter(dataDir: string, org: string, versions: number): Promise<number | null> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dataDir, org, String(versions)], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', WRITER, dataDir, org, String(versions)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', resolve);

@@ -1,6 +1,6 @@
 import { dot } from './embedder.ts';
-import { assertDimensions } from './vector-store.ts';
 import type { VectorHit, VectorRecord, VectorStore } from './vector-store.ts';
+import { assertDimensions } from './vector-store.ts';
 
 /**
  * Brute-force cosine search in memory. The reference that the approximate

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExactVectorStore } from './exact-vector-store.ts';
 import { HnswVectorStore } from './hnsw-vector-store.ts';
-import { describeVectorStoreContract } from './vector-store-contract.ts';
 import type { VectorRecord } from './vector-store.ts';
+import { describeVectorStoreContract } from './vector-store-contract.ts';
 
 describeVectorStoreContract('HnswVectorStore', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'hnsw-contract-'));
@@ -104,18 +104,14 @@ describe('HnswVectorStore', () => {
     const orgDir = join(dataDir, 'org');
     expect((await readFile(join(orgDir, 'vectors.current'), 'utf8')).trim()).toBe('21');
     const files = (await readdir(orgDir)).sort();
-    expect(files).toEqual(
-      ['vectors.current', ...[19, 20, 21].flatMap((v) => [`vectors.v${v}.hnsw`, `vectors.v${v}.json`])].sort(),
-    );
+    expect(files).toEqual(['vectors.current', ...[19, 20, 21].flatMap((v) => [`vectors.v${v}.hnsw`, `vectors.v${v}.json`])].sort());
   });
 
   it('serialises writers of different processes on one organisation: no write is lost', async () => {
     const a = open();
     const b = open();
     const vectors = clusteredVectors(60, 16, 6, 3);
-    await Promise.all(
-      vectors.map((vector, i) => (i % 2 === 0 ? a : b).upsert([record('org', i, vector, `doc-${i}`)])),
-    );
+    await Promise.all(vectors.map((vector, i) => (i % 2 === 0 ? a : b).upsert([record('org', i, vector, `doc-${i}`)])));
     const hits = await open().search('org', vectors[0] as Float32Array, 100);
     expect(hits).toHaveLength(60);
   });

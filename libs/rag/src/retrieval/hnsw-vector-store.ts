@@ -1,14 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import hnswlib from 'hnswlib-node';
 import type { HierarchicalNSW } from 'hnswlib-node';
+import hnswlib from 'hnswlib-node';
 import writeFileAtomic from 'write-file-atomic';
 import { writeThenRename } from './atomic-file.ts';
 import { isCode, withFileLock } from './file-lock.ts';
+import type { VectorHit, VectorRecord, VectorStore } from './vector-store.ts';
+import { assertDimensions } from './vector-store.ts';
 import { VersionCache } from './version-cache.ts';
 import { organisationDirName, pruneVersions, readVersion, writeVersion } from './versioned-files.ts';
-import { assertDimensions } from './vector-store.ts';
-import type { VectorHit, VectorRecord, VectorStore } from './vector-store.ts';
 
 export interface HnswVectorStoreOptions {
   /** Root directory; each organisation gets a sub-directory. */

@@ -5,9 +5,9 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Embedder } from './embedder.ts';
 import { HnswVectorStore } from './hnsw-vector-store.ts';
 import { HybridRetriever, LEXICAL_VECTOR_WEIGHT } from './hybrid-retriever.ts';
-import { KeywordIndexStore } from './keyword-index-store.ts';
-import type { KeywordSearcher } from './keyword-index-store.ts';
 import type { KeywordChunk, KeywordHit } from './keyword-index.ts';
+import type { KeywordSearcher } from './keyword-index-store.ts';
+import { KeywordIndexStore } from './keyword-index-store.ts';
 import { OfflineHashingEmbedder } from './offline-hashing-embedder.ts';
 import type { VectorHit, VectorStore } from './vector-store.ts';
 
@@ -84,9 +84,7 @@ describe('HybridRetriever', () => {
       controller.abort(new Error('stopped by the user'));
       return texts.map(() => new Float32Array([1, 0]));
     });
-    await expect(new HybridRetriever(parts).retrieve('org', 'q', { signal: controller.signal })).rejects.toThrow(
-      'stopped by the user',
-    );
+    await expect(new HybridRetriever(parts).retrieve('org', 'q', { signal: controller.signal })).rejects.toThrow('stopped by the user');
     expect(parts.vectorStore.search).not.toHaveBeenCalled();
 
     const already = new AbortController();
@@ -112,14 +110,16 @@ describe('HybridRetriever over the embedded stores and the offline embedder', ()
         { chunkId: 'panthers', documentId: 'd4', text: 'पैंथर्स की डिफ़ेन्स ने लीग में केवल 308 अंक दिए।' },
       ];
       const vectors = await embedder.embed(chunks.map((chunk) => chunk.text));
-      await vectorStore.upsert(
-        chunks.map((chunk, i) => ({ ...chunk, organisationId: 'org', vector: vectors[i] as Float32Array })),
-      );
+      await vectorStore.upsert(chunks.map((chunk, i) => ({ ...chunk, organisationId: 'org', vector: vectors[i] as Float32Array })));
       await vectorStore.upsert([{ chunkId: 'other', documentId: 'x', organisationId: 'other-org', vector: vectors[0] as Float32Array }]);
       await keywords.rebuild('org', () => chunks);
       const retriever = new HybridRetriever({ embedder, vectorStore, keywordSearcher: keywords, topK: 2 });
 
-      expect((await retriever.retrieve('org', 'When was Tesla born?'))[0]).toMatchObject({ chunkId: 'tesla', keywordRank: 1, vectorRank: 1 });
+      expect((await retriever.retrieve('org', 'When was Tesla born?'))[0]).toMatchObject({
+        chunkId: 'tesla',
+        keywordRank: 1,
+        vectorRank: 1,
+      });
       expect((await retriever.retrieve('org', 'भारत की राजधानी क्या है?'))[0]?.chunkId).toBe('delhi');
       // Spelling variant (डिफ़ेंस / डिफ़ेन्स) and inflection.
       expect((await retriever.retrieve('org', 'पैंथर्स डिफ़ेंस ने कितने अंक दिए?'))[0]?.chunkId).toBe('panthers');

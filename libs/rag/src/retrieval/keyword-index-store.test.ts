@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeywordIndexStore } from './keyword-index-store.ts';
 import type { KeywordChunk } from './keyword-index.ts';
+import { KeywordIndexStore } from './keyword-index-store.ts';
 
 /** Version `v` of a corpus: every chunk mentions "harbour", and its ids say which version it belongs to. */
 function corpus(v: number, size: number): KeywordChunk[] {

@@ -2,8 +2,8 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { isCode, withFileLock } from './file-lock.ts';
-import { buildKeywordIndex, KeywordIndex } from './keyword-index.ts';
 import type { Bm25Options, KeywordChunk, KeywordHit } from './keyword-index.ts';
+import { buildKeywordIndex, KeywordIndex } from './keyword-index.ts';
 import { VersionCache } from './version-cache.ts';
 import { organisationDirName, pruneVersions, readVersion, writeVersion } from './versioned-files.ts';
 
@@ -109,8 +109,7 @@ export class KeywordIndexStore implements KeywordSearcher {
   private async load(organisationId: string, dir: string, version: number): Promise<Loaded> {
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const index =
-          version === 0 ? undefined : KeywordIndex.load(await readFile(join(dir, `${NAME}.v${version}.json`), 'utf8'));
+        const index = version === 0 ? undefined : KeywordIndex.load(await readFile(join(dir, `${NAME}.v${version}.json`), 'utf8'));
         const installed = this.cache.loaded.get(organisationId);
         // Never step back to an older version that a slower load finished late.
         if (installed && installed.version > version) return installed;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildKeywordIndex, KeywordIndex } from './keyword-index.ts';
 import type { KeywordChunk } from './keyword-index.ts';
+import { buildKeywordIndex, KeywordIndex } from './keyword-index.ts';
 
 const chunks: KeywordChunk[] = [
   { chunkId: 'c1', documentId: 'tesla', title: 'Nikola Tesla', text: 'Tesla was born in Smiljan in 1856.' },

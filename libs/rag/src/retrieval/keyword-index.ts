@@ -1,6 +1,7 @@
 /// <reference path="./wink-bm25-text-search.d.ts" />
-import bm25 from 'wink-bm25-text-search';
+
 import type { Bm25Engine } from 'wink-bm25-text-search';
+import bm25 from 'wink-bm25-text-search';
 import { contentTokens } from '../tokenizer.ts';
 import { foldSpelling } from './spelling-fold.ts';
 
@@ -73,7 +74,7 @@ function createEngine(options: Bm25Options): Bm25Engine {
  */
 export function buildKeywordIndex(chunks: readonly KeywordChunk[], options: Bm25Options = {}): string {
   const engine = createEngine(options);
-  const titled = ({ ...DEFAULT_BM25, ...options }).titleWeight > 0;
+  const titled = { ...DEFAULT_BM25, ...options }.titleWeight > 0;
   chunks.forEach((chunk, i) => {
     engine.addDoc(titled ? { text: chunk.text, title: chunk.title ?? '' } : { text: chunk.text }, String(i));
   });

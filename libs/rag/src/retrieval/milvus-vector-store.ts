@@ -1,6 +1,6 @@
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { assertDimensions } from './vector-store.ts';
 import type { VectorHit, VectorRecord, VectorStore } from './vector-store.ts';
+import { assertDimensions } from './vector-store.ts';
 
 export interface MilvusVectorStoreOptions {
   /** host:port of Milvus (MILVUS_ADDRESS). */

@@ -1,6 +1,6 @@
 import { contentTokens } from '../tokenizer.ts';
-import { l2Normalize } from './embedder.ts';
 import type { Embedder } from './embedder.ts';
+import { l2Normalize } from './embedder.ts';
 
 export interface OfflineHashingEmbedderOptions {
   /** Vector length (default 512). */

@@ -1,10 +1,10 @@
 import { APIConnectionTimeoutError, APIUserAbortError, BadRequestError } from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScriptedOpenAiChatServer } from '../testing/scripted-openai-chat-server.ts';
 import type { ScriptedEmbeddingsStep } from '../testing/scripted-openai-chat-server.ts';
+import { ScriptedOpenAiChatServer } from '../testing/scripted-openai-chat-server.ts';
 import { dot } from './embedder.ts';
-import { OpenAIEmbedder } from './openai-embedder.ts';
 import type { OpenAIEmbedderOptions } from './openai-embedder.ts';
+import { OpenAIEmbedder } from './openai-embedder.ts';
 
 /**
  * Answers like a real endpoint may: one unnormalised vector per input whose

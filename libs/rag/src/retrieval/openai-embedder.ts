@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
-import { l2Normalize } from './embedder.ts';
 import type { Embedder } from './embedder.ts';
+import { l2Normalize } from './embedder.ts';
 
 export interface OpenAIEmbedderOptions {
   /** OPENAI_API_KEY; OpenAI-compatible servers that need none accept any string. */
@@ -77,9 +77,7 @@ export class OpenAIEmbedder implements Embedder {
       const ordered = [...response.data].sort((a, b) => a.index - b.index);
       for (const item of ordered) {
         if (item.embedding.length !== this.dimensions) {
-          throw new Error(
-            `model ${this.model} returned ${item.embedding.length} dimensions, VECTOR_DIMENSIONS is ${this.dimensions}`,
-          );
+          throw new Error(`model ${this.model} returned ${item.embedding.length} dimensions, VECTOR_DIMENSIONS is ${this.dimensions}`);
         }
         vectors.push(l2Normalize(Float32Array.from(item.embedding)));
       }

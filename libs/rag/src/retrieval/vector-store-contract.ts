@@ -98,9 +98,9 @@ export function describeVectorStoreContract(name: string, create: () => Promise<
     it('rejects vectors of the wrong length', async () => {
       const wrong = new Float32Array(fixture.dimensions + 1);
       wrong[0] = 1;
-      await expect(
-        fixture.store.upsert([{ chunkId: 'a', documentId: 'd', organisationId: org, vector: wrong }]),
-      ).rejects.toThrow(/dimensions/);
+      await expect(fixture.store.upsert([{ chunkId: 'a', documentId: 'd', organisationId: org, vector: wrong }])).rejects.toThrow(
+        /dimensions/,
+      );
       await expect(fixture.store.search(org, wrong, 3)).rejects.toThrow(/dimensions/);
     });
   });

@@ -16,7 +16,11 @@ for (let v = 1; v <= Number(versions); v += 1) {
   vector[v % 8] = 2;
   await vectors.upsert([{ chunkId: `chunk-${v}`, documentId: `doc-${v}`, organisationId, vector }]);
   await keywords.rebuild(organisationId, () =>
-    Array.from({ length: v * 50 }, (_, i) => ({ chunkId: `v${v}-c${i}`, documentId: `d${i}`, text: `common words of version ${v} item ${i}` })),
+    Array.from({ length: v * 50 }, (_, i) => ({
+      chunkId: `v${v}-c${i}`,
+      documentId: `d${i}`,
+      text: `common words of version ${v} item ${i}`,
+    })),
   );
 }
 await vectors.close();

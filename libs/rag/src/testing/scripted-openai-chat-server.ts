@@ -17,8 +17,8 @@
  * (unnormalised, out of order, of the wrong length: what real servers may send).
  */
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type ScriptedChatReply =
@@ -256,7 +256,8 @@ export class ScriptedOpenAiChatServer {
         }
         if (!(await this.#streamTokens(res, record, reply.tokens, reply.tokenDelayMs ?? 0))) return;
         writeEvent(res, chunk(record, {}, reply.finishReason ?? 'stop'));
-        if (includeUsage(record.body)) writeEvent(res, { ...chunk(record, {}, null), choices: [], usage: usage(record, reply.tokens.length) });
+        if (includeUsage(record.body))
+          writeEvent(res, { ...chunk(record, {}, null), choices: [], usage: usage(record, reply.tokens.length) });
         res.end('data: [DONE]\n\n');
         return;
       }
@@ -272,7 +273,12 @@ export class ScriptedOpenAiChatServer {
       case 'stream-error':
         if (!(await this.#streamTokens(res, record, reply.tokens, 0))) return;
         writeEvent(res, {
-          error: { message: reply.message ?? 'scripted mid-stream failure', type: reply.errorType ?? 'server_error', param: null, code: null },
+          error: {
+            message: reply.message ?? 'scripted mid-stream failure',
+            type: reply.errorType ?? 'server_error',
+            param: null,
+            code: null,
+          },
         });
         res.end();
         return;
@@ -362,7 +368,12 @@ function sendEmbeddingsData(
     embedding: base64 ? Buffer.from(Float32Array.from(embedding).buffer).toString('base64') : embedding,
   }));
   const tokens = record.input.reduce((sum, text) => sum + words(text).length, 0);
-  sendJson(res, 200, { object: 'list', data, model: record.model ?? 'scripted-embeddings', usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  sendJson(res, 200, {
+    object: 'list',
+    data,
+    model: record.model ?? 'scripted-embeddings',
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
 }
 
 function chunk(record: RecordedOpenAiRequest, delta: Record<string, unknown>, finishReason: string | null): Record<string, unknown> {
