@@ -23,11 +23,6 @@ async function main(): Promise<void> {
   const config = loadApiConfig();
   const nodeId = config.NODE_ID ?? `api-${randomUUID().slice(0, 8)}`;
   const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL);
-  process.on('unhandledRejection', (err: unknown) => {
-    // Node would exit too, but without the node id and in no log format.
-    logger.error('unhandled rejection', { nodeId, err });
-    process.exit(1);
-  });
   const shutdown = new Shutdown(logger);
   shutdown.installSignalHandlers();
 

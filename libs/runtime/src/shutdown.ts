@@ -19,8 +19,15 @@ export class Shutdown {
     this.steps.push({ name, run });
   }
 
-  /** Installs SIGINT/SIGTERM handlers that run the steps and exit. */
+  /**
+   * Installs SIGINT/SIGTERM handlers that run the steps and exit 0, and logs an
+   * unhandled rejection (Node would exit too, but not in the log format) before exiting 1.
+   */
   installSignalHandlers(): void {
+    process.on('unhandledRejection', (err: unknown) => {
+      this.logger.error('unhandled rejection', { err });
+      process.exit(1);
+    });
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         this.logger.info('shutting down', { signal });
