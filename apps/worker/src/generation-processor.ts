@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AnswerEnd, Begin, GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import type { AnswerEnd, Begin, GenerationLifecycle } from '@ragstream/lifecycle';
 import type { BotStatus, GenerateJobData, Source } from '@ragstream/protocol';
 import { generateJobSchema } from '@ragstream/protocol';
 import type { Responder } from '@ragstream/rag';
@@ -7,7 +7,6 @@ import { isLlmError } from '@ragstream/rag';
 import type { FrameLog, StreamEnd } from '@ragstream/realtime';
 import { GenerationStream } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
-import type { ChatStore } from '@ragstream/store';
 import type { Job } from 'bullmq';
 import { DelayedError } from 'bullmq';
 import { AbandonWatch } from './abandon-watch.ts';
@@ -16,10 +15,8 @@ import { AbandonWatch } from './abandon-watch.ts';
 const TURN_RECHECK_MS = 5_000;
 
 export interface ProcessorDeps {
-  store: ChatStore;
   log: FrameLog;
   lifecycle: GenerationLifecycle;
-  queue: GenerationQueue;
   responder: Responder;
   countConnections: (chatId: string) => Promise<number>;
   flushWindowMs: number;
@@ -43,11 +40,11 @@ export class GenerationProcessor {
   /** Declared with three parameters: BullMQ passes the cancellation signal only to such processors. */
   readonly process = async (job: Job<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<ProcessOutcome> => {
     const data = generateJobSchema.parse(job.data);
-    const { lifecycle, store } = this.deps;
+    const { lifecycle } = this.deps;
     const { chatId, generationId } = data;
 
     // Its state may have expired long after the answer was stored: never answer twice.
-    if (await store.findBotMessageByGeneration(generationId)) {
+    if (await lifecycle.isStored(generationId)) {
       await lifecycle.complete(chatId, generationId, data.enqueuedAt);
       return 'already-finished';
     }
@@ -156,14 +153,13 @@ export class GenerationProcessor {
     data: GenerateJobData,
     token: string | undefined,
   ): Promise<Exclude<Begin, { kind: 'wait' }>> {
-    const { lifecycle, queue } = this.deps;
+    const { lifecycle } = this.deps;
     for (;;) {
       const begin = await lifecycle.begin(data);
       if (begin.kind !== 'wait') return begin;
       if ((await lifecycle.checkHead(data.chatId, begin.head)) === 'ended') continue;
       await job.moveToDelayed(Date.now() + TURN_RECHECK_MS, token);
-      // The head may have ended between the check and the move, promoting nothing: look once more.
-      if ((await lifecycle.head(data.chatId)) === data.generationId) await queue.promote(data.generationId);
+      await lifecycle.promoteIfHead(data.chatId, data.generationId);
       throw new DelayedError();
     }
   }

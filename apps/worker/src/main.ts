@@ -46,10 +46,8 @@ async function main(): Promise<void> {
   const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   const responder = createResponder(config, new StorePipelineContext(store, knowledge, retrieval.retriever));
   const processor = new GenerationProcessor({
-    store,
     log,
     lifecycle,
-    queue,
     responder,
     countConnections: (chatId) => countConnections(redis, keys, chatId),
     flushWindowMs: config.FRAME_FLUSH_MS,

@@ -106,6 +106,16 @@ export class GenerationLifecycle {
     return position < 0 ? { kind: 'finished' } : { kind: 'admitted', position };
   }
 
+  /** Whether the generation's answer is stored already (its state may have expired long after). */
+  async isStored(generationId: string): Promise<boolean> {
+    return (await this.deps.store.findBotMessageByGeneration(generationId)) !== null;
+  }
+
+  /** For a job that just moved to wait for its turn: if the turn came meanwhile (the head ended, promoting nothing), run now. */
+  async promoteIfHead(chatId: string, generationId: string): Promise<void> {
+    if ((await this.head(chatId)) === generationId) await this.deps.queue.promote(generationId);
+  }
+
   /** Hands an admitted answer to the workers (idempotent). */
   dispatch(data: GenerateJobData): Promise<void> {
     return this.deps.queue.add(data);
