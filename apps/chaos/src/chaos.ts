@@ -52,6 +52,7 @@ async function main(): Promise<number> {
   return run.ok ? 0 : 1;
 }
 
+// An error escaping a scenario must not leave its processes running: the env's exit hook SIGKILLs them.
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
