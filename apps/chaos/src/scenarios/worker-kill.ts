@@ -37,8 +37,15 @@ function phaseCounts(answers: Answer[]): string {
 }
 
 /** SIGKILL the worker running `target`, start a replacement, and check that every answer it held ends complete. */
-async function killAndVerify(env: ChaosEnv, ctx: ScenarioContext, answers: Answer[], target: Answer, notes: string[]): Promise<ScenarioRun> {
-  const worker = await env.workerOf(target.generationId);
+async function killAndVerify(
+  env: ChaosEnv,
+  ctx: ScenarioContext,
+  answers: Answer[],
+  target: Answer,
+  notes: string[],
+  known?: ManagedProcess,
+): Promise<ScenarioRun> {
+  const worker = known ?? (await env.workerOf(target.generationId));
   if (!worker) throw new Error(`no worker process runs ${target.generationId}`);
   const affected = await answersOnWorker(env, answers, worker);
   notes.push(`killed ${worker.name} holding ${affected.length} answers (${phaseCounts(affected)})`);
@@ -142,6 +149,6 @@ export const workerKillBeforeFinish: Scenario = {
     if (!target) throw new Error('no answers');
     await sleep(between(ctx.random, 0, Math.floor(PAUSE_BEFORE_FINISH_MS / 2)));
     const notes = [`${paused.name} paused before finishing ${generationId ?? '(unknown generation)'}`];
-    return killAndVerify(env, ctx, answers, target, notes);
+    return killAndVerify(env, ctx, answers, target, notes, paused);
   },
 };
