@@ -121,3 +121,20 @@ export function partialsOf(answer: Answer): number {
   const view = viewOf(answer);
   return view.frames.filter((f) => f.mt === 'chat_message_bot_partial' && f.attempt === view.currentAttempt).length;
 }
+
+/**
+ * A second question from the client of every other answer, sent at once: it is confirmed
+ * while the first streams and must be answered after it, so that a fault also exercises
+ * handing the chat's turn on.
+ */
+export async function askFollowUps(answers: Answer[], scenario: string, expectedText?: string): Promise<Answer[]> {
+  return Promise.all(
+    answers
+      .filter((a) => a.index % 2 === 0)
+      .map((a) => {
+        const index = 1000 + a.index;
+        const tag = `[${scenario}-${index}]`;
+        return ask(a.client, index, `And what happens after that? ${tag}`, tag, ['complete'], expectedText);
+      }),
+  );
+}

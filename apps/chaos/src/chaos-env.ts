@@ -17,6 +17,18 @@ export interface EnvOptions {
   scripted?: ScriptedChatStep;
 }
 
+/** Environments not closed yet: on process exit their children are SIGKILLed, so that none outlives the suite. */
+const open = new Set<ChaosEnv>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const env of open) env.killAllNow();
+  });
+}
+
 /**
  * What one scenario runs against: its own redis-server (AOF on), API nodes and workers
  * on free ports, optionally a scripted model, and a Redis connection to inspect state.
@@ -42,6 +54,8 @@ export class ChaosEnv {
     this.bullConnection.on('error', () => undefined);
     this.queue = new Queue(GENERATE_QUEUE, { connection: this.bullConnection, prefix: this.keys.bullPrefix });
     this.queue.on('error', () => undefined);
+    open.add(this);
+    installExitHook();
   }
 
   static async start(options: EnvOptions): Promise<ChaosEnv> {
@@ -59,6 +73,8 @@ export class ChaosEnv {
         env,
         workerEnv: options.workerEnv ?? {},
         redisUrl: redis.url,
+        // Two cores shared with other work: tsx start-up can be slow.
+        readyTimeoutMs: 120_000,
       });
       return new ChaosEnv(redis, cluster, scripted, options);
     } catch (err) {
@@ -110,7 +126,21 @@ export class ChaosEnv {
     return `${this.cluster.logs()}\n${redisLog}`;
   }
 
+  /** Synchronous last resort (process exit): SIGKILL every process this env started. */
+  killAllNow(): void {
+    const pids = [...this.cluster.apis, ...this.cluster.workers].filter((p) => p.running).map((p) => p.pid);
+    for (const pid of [...pids, this.redis.pid]) {
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+
   async close(): Promise<void> {
+    open.delete(this);
     await this.queue.close().catch(() => undefined);
     this.bullConnection.disconnect();
     this.inspect.disconnect();

@@ -1,22 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import type { ChaosEnv } from './chaos-env.ts';
 import { CHAOS_USAGE, UsageError, parseChaosArgs } from './cli.ts';
+import { failureLogExcerpt } from './failure-logs.ts';
 import { formatReport } from './report.ts';
 import { runChaos } from './run-chaos.ts';
 
-/** Lines of each process's log printed for a failing scenario (the full logs can be long). */
-const LOG_TAIL_LINES = 150;
-
-function tail(logs: string): string {
-  return logs
-    .split(/(?=^----- )/m)
-    .map((section) => {
-      const lines = section.split('\n');
-      if (lines.length <= LOG_TAIL_LINES + 1) return section;
-      return [lines[0], `… ${lines.length - LOG_TAIL_LINES - 1} earlier lines`, ...lines.slice(-LOG_TAIL_LINES)].join('\n');
-    })
-    .join('\n');
-}
 
 async function main(): Promise<number> {
   let cli: ReturnType<typeof parseChaosArgs>;
@@ -45,13 +33,15 @@ async function main(): Promise<number> {
   const run = await runChaos(cli.scenarios, cli.sizes, {
     log,
     onEnv: (env) => (current = env),
-    onFailureLogs: (scenario, logs) => process.stderr.write(`\n===== logs of failing scenario ${scenario} =====\n${tail(logs)}\n===== end of logs of ${scenario} =====\n`),
+    onFailureLogs: (scenario, logs, problems) =>
+      process.stderr.write(`\n===== logs of failing scenario ${scenario} =====\n${failureLogExcerpt(logs, problems)}\n===== end of logs of ${scenario} =====\n`),
   });
   process.stdout.write(`${formatReport(run)}\n`);
   if (cli.jsonFile !== undefined) writeFileSync(cli.jsonFile, `${JSON.stringify(run, null, 2)}\n`);
   return run.ok ? 0 : 1;
 }
 
+// An error escaping a scenario must not leave its processes running: the env's exit hook SIGKILLs them.
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {

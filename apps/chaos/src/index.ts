@@ -2,6 +2,7 @@ export * from './answers.ts';
 export * from './chaos-client.ts';
 export * from './chaos-env.ts';
 export * from './chat-connection.ts';
+export * from './failure-logs.ts';
 export * from './generation-view.ts';
 export * from './own-redis.ts';
 export * from './report.ts';

@@ -36,7 +36,7 @@ export interface ChaosRun {
 export interface RunHooks {
   log: (line: string) => void;
   /** Called with a failing scenario's process logs (API nodes, workers, Redis). */
-  onFailureLogs?: (scenario: string, logs: string) => void;
+  onFailureLogs?: (scenario: string, logs: string, problems: string[]) => void;
   /** Called with each env as it starts, so that an interrupt can close it. */
   onEnv?: (env: ChaosEnv | undefined) => void;
 }
@@ -134,9 +134,11 @@ export async function runScenario(scenario: Scenario, sizes: ChaosSizes, hooks: 
       result.problems.push(`scenario broke: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     }
   } finally {
-    if (env && result.outcome === 'fail') hooks.onFailureLogs?.(scenario.name, env.logs());
+    if (env && result.outcome === 'fail') hooks.onFailureLogs?.(scenario.name, env.logs(), result.problems);
     ctx.log(`${result.outcome}`);
-    if (env) await pool.give(scenario, env, result.outcome === 'pass').catch((err: unknown) => hooks.log(`${scenario.name}: teardown: ${String(err)}`));
+    // Reusable after failed checks too, when the scenario did not break and left nothing running.
+    const reusable = result.outcome === 'pass' || (result.outcome === 'fail' && result.unfinished === 0 && !result.problems.some((p) => p.startsWith('scenario broke')));
+    if (env) await pool.give(scenario, env, reusable).catch((err: unknown) => hooks.log(`${scenario.name}: teardown: ${String(err)}`));
     hooks.onEnv?.(undefined);
     result.durationMs = Math.round(performance.now() - started);
   }

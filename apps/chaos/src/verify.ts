@@ -130,6 +130,13 @@ export async function verify(env: ChaosEnv, answers: Answer[], options: VerifyOp
     }
 
     const bots = stored.get(g) ?? [];
+    const logged = logText(logFrames);
+    if (bots[0] && terminal && logged !== bots[0].text) {
+      mismatch = true;
+      problems.push(
+        `${g}: the Redis log's final attempt holds ${logged.length} chars of deltas, the stored text ${bots[0].text.length}: a client resuming from the log sees other text than the stored answer`,
+      );
+    }
     if (bots.length !== 1) problems.push(`${g}: ${bots.length} stored bot messages (want exactly 1)`);
     const bot = bots[0];
     if (bot && terminal) {
@@ -200,9 +207,31 @@ async function scanKeys(env: ChaosEnv, pattern: string): Promise<string[]> {
   return keys;
 }
 
-export async function readLog(env: ChaosEnv, generationId: string): Promise<{ mt: string; seq: number; attempt: number; status?: string }[]> {
+export interface LoggedFrame {
+  mt: string;
+  seq: number;
+  attempt: number;
+  status?: string;
+  delta?: string;
+}
+
+export async function readLog(env: ChaosEnv, generationId: string): Promise<LoggedFrame[]> {
   const raw = await env.inspect.lrange(env.keys.generationLog(generationId), 0, -1);
-  return raw.map((line) => JSON.parse(line) as { mt: string; seq: number; attempt: number; status?: string });
+  return raw.map((line) => JSON.parse(line) as LoggedFrame);
+}
+
+/** The text a client replaying the whole log shows: deltas of the latest attempt. */
+export function logText(frames: LoggedFrame[]): string {
+  let attempt = 0;
+  let text = '';
+  for (const frame of frames) {
+    if (frame.attempt > attempt) {
+      attempt = frame.attempt;
+      text = '';
+    }
+    if (frame.mt === 'chat_message_bot_partial' && frame.attempt === attempt) text += frame.delta ?? '';
+  }
+  return text;
 }
 
 async function allMessages(http: HttpClient, chatId: string): Promise<ChatMessage[]> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failureLogExcerpt } from '../src/failure-logs.ts';
 import { formatReport } from '../src/report.ts';
 import { runChaos } from '../src/run-chaos.ts';
 import type { ChaosRun, ScenarioResult } from '../src/run-chaos.ts';
@@ -35,13 +36,13 @@ describe('chaos (fast scenarios)', () => {
   beforeAll(async () => {
     run = await runChaos(FAST, SIZES, {
       log: () => undefined,
-      onFailureLogs: (scenario, logs) => failureLogs.set(scenario, logs),
+      onFailureLogs: (scenario, logs, problems) => failureLogs.set(scenario, failureLogExcerpt(logs, problems)),
     }, { shareEnvs: true });
     console.info(formatReport(run));
   }, 240_000);
 
   afterAll(() => {
-    for (const [scenario, logs] of failureLogs) console.error(`----- logs of failing scenario ${scenario} -----\n${logs.slice(-20_000)}`);
+    for (const [scenario, logs] of failureLogs) console.error(`----- logs of failing scenario ${scenario} -----\n${logs}`);
   });
 
   function result(name: string): ScenarioResult {

@@ -16,6 +16,8 @@ export interface ClusterOptions {
   workerEnv?: Record<string, string>;
   /** Redis for every process and for the key cleanup in `stop` (default TEST_REDIS_URL). */
   redisUrl?: string;
+  /** How long each process may take to log its readiness (default 30 s). */
+  readyTimeoutMs?: number;
 }
 
 /**
@@ -69,7 +71,7 @@ export class TestCluster {
     });
     this.apis.push(api);
     this.apiUrls.push(`http://127.0.0.1:${port}`);
-    await api.waitForOutput(/api node listening/);
+    await api.waitForOutput(/api node listening/, this.options.readyTimeoutMs);
     return api;
   }
 
@@ -80,7 +82,7 @@ export class TestCluster {
       ...env,
     });
     this.workers.push(worker);
-    await worker.waitForOutput(/worker ready/);
+    await worker.waitForOutput(/worker ready/, this.options.readyTimeoutMs);
     return worker;
   }
 

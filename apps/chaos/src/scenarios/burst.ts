@@ -3,11 +3,11 @@ import type { Answer } from '../answers.ts';
 import { ask, connectClient } from '../answers.ts';
 import type { ChaosClient } from '../chaos-client.ts';
 import type { Scenario } from '../scenario.ts';
-import { syntheticEnv } from '../scenario.ts';
+import { between, sleep, syntheticEnv } from '../scenario.ts';
 import { verify } from '../verify.ts';
 
-/** Confirmations from two nodes closer than this are not ordered against each other. */
-const CONFIRM_TIE_MS = 25;
+/** Sends of one chat are spread over this window, so that some are confirmed before others are sent. */
+const SPREAD_MS = 80;
 
 /**
  * Each chat has a client on each API node; both send several messages at once. The
@@ -37,7 +37,8 @@ export const burst: Scenario = {
           clients.forEach((client, side) => {
             const index = c * 100 + side * 10 + m;
             const tag = `[burst-${index}]`;
-            sends.push(ask(client, index, `Burst question ${m} from side ${side} ${tag}`, tag, ['complete'], expectedText));
+            const delay = m === 0 ? 0 : between(ctx.random, 0, SPREAD_MS);
+            sends.push(sleep(delay).then(() => ask(client, index, `Burst question ${m} from side ${side} ${tag}`, tag, ['complete'], expectedText)));
           });
         }
         const settled = await Promise.allSettled(sends);
@@ -82,17 +83,19 @@ function orderProblems(answers: Answer[], clients: ChaosClient[]): string[] {
         problems.push(`chat ${client.chatId} at ${client.label}: ${next.answer.generationId} started before ${prev.answer.generationId} ended (two answers at once)`);
       }
     }
-    // Answer order must follow confirmation order (own sends strictly; the other node's beyond a tie window).
+    // Answer order must follow confirmation order: a client's own messages strictly; across
+    // nodes, a message confirmed before the other was even sent must be answered first.
     for (let i = 0; i < seen.length; i += 1) {
       for (let j = i + 1; j < seen.length; j += 1) {
         const earlier = seen[i];
         const later = seen[j];
         if (!earlier || !later) continue;
         const sameSender = earlier.answer.client === later.answer.client;
-        const gap = earlier.answer.confirmedAt - later.answer.confirmedAt;
-        if (gap > (sameSender ? 0 : CONFIRM_TIE_MS)) {
+        if (sameSender && later.answer.confirmedAt < earlier.answer.confirmedAt) {
+          problems.push(`chat ${client.chatId} at ${client.label}: ${earlier.answer.tag} was answered before ${later.answer.tag}, confirmed earlier on the same connection`);
+        } else if (!sameSender && later.answer.confirmedAt < earlier.answer.sentAt) {
           problems.push(
-            `chat ${client.chatId} at ${client.label}: ${earlier.answer.tag} was answered before ${later.answer.tag} though confirmed ${Math.round(gap)} ms later`,
+            `chat ${client.chatId} at ${client.label}: ${earlier.answer.tag} was answered before ${later.answer.tag}, which was confirmed ${Math.round(earlier.answer.sentAt - later.answer.confirmedAt)} ms before ${earlier.answer.tag} was sent`,
           );
         }
       }

@@ -1,7 +1,7 @@
 import { syntheticAnswer } from '@ragstream/rag';
 import type { ManagedProcess } from '@ragstream/testing';
 import type { Answer } from '../answers.ts';
-import { firstToReach, partialsOf, startAnswers, viewOf } from '../answers.ts';
+import { askFollowUps, firstToReach, partialsOf, startAnswers, viewOf } from '../answers.ts';
 import type { ChaosEnv } from '../chaos-env.ts';
 import { modelTokens, scriptByTag } from '../scripted-model.ts';
 import type { Scenario, ScenarioContext, ScenarioRun } from '../scenario.ts';
@@ -37,10 +37,18 @@ function phaseCounts(answers: Answer[]): string {
 }
 
 /** SIGKILL the worker running `target`, start a replacement, and check that every answer it held ends complete. */
-async function killAndVerify(env: ChaosEnv, ctx: ScenarioContext, answers: Answer[], target: Answer, notes: string[]): Promise<ScenarioRun> {
-  const worker = await env.workerOf(target.generationId);
+async function killAndVerify(
+  env: ChaosEnv,
+  ctx: ScenarioContext,
+  answers: Answer[],
+  target: Answer,
+  notes: string[],
+  known?: ManagedProcess,
+): Promise<ScenarioRun> {
+  const worker = known ?? (await env.workerOf(target.generationId));
   if (!worker) throw new Error(`no worker process runs ${target.generationId}`);
-  const affected = await answersOnWorker(env, answers, worker);
+  // Answers the worker had started (a frame seen); a queued follow-up it only moved to delayed starts afresh elsewhere.
+  const affected = (await answersOnWorker(env, answers, worker)).filter((a) => viewOf(a).frames.length > 0);
   notes.push(`killed ${worker.name} holding ${affected.length} answers (${phaseCounts(affected)})`);
   const endedBefore = new Set(affected.filter((a) => viewOf(a).terminal).map((a) => a.generationId));
   const faultAt = performance.now();
@@ -81,6 +89,7 @@ export const workerKillRetrieval: Scenario = {
       allowed: ['complete'],
       expectedText: MODEL_TOKENS.join(''),
     });
+    answers.push(...(await askFollowUps(answers, 'kill-retrieval', MODEL_TOKENS.join(''))));
     const target = await firstToReach(answers, (f) => f.mt === 'chat_message_bot_status' && f.stage === 'searching');
     await sleep(between(ctx.random, 0, Math.floor(RETRIEVAL_MS * 0.6)));
     const notes = [`target ${target.generationId} was ${phaseOf(target)} at the kill`];
@@ -97,6 +106,7 @@ export const workerKillStreaming: Scenario = {
   async run(env, ctx) {
     const { tokens } = ctx.sizes;
     const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'kill-stream', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    answers.push(...(await askFollowUps(answers, 'kill-stream', syntheticAnswer(tokens))));
     const k = between(ctx.random, 3, Math.max(4, Math.floor(tokens * 0.6)));
     const target = await firstToReach(answers, (f) => f.mt === 'chat_message_bot_partial' && f.seq >= k);
     return killAndVerify(env, ctx, answers, target, [`kill after seq ${k} of ${target.generationId}`]);
@@ -117,6 +127,7 @@ export const workerKillBeforeFinish: Scenario = {
   async run(env, ctx) {
     const { tokens, tokensPerSecond } = ctx.sizes;
     const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'kill-finish', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    answers.push(...(await askFollowUps(answers, 'kill-finish', syntheticAnswer(tokens))));
     const streamMs = tokensPerSecond > 0 ? (tokens / tokensPerSecond) * 1000 : 1000;
     const pattern = /pausing before finish/;
     const paused = await new Promise<ManagedProcess | undefined>((resolve) => {
@@ -142,6 +153,6 @@ export const workerKillBeforeFinish: Scenario = {
     if (!target) throw new Error('no answers');
     await sleep(between(ctx.random, 0, Math.floor(PAUSE_BEFORE_FINISH_MS / 2)));
     const notes = [`${paused.name} paused before finishing ${generationId ?? '(unknown generation)'}`];
-    return killAndVerify(env, ctx, answers, target, notes);
+    return killAndVerify(env, ctx, answers, target, notes, paused);
   },
 };

@@ -1,5 +1,5 @@
 import { syntheticAnswer } from '@ragstream/rag';
-import { firstToReach, startAnswers, viewOf } from '../answers.ts';
+import { askFollowUps, firstToReach, startAnswers, viewOf } from '../answers.ts';
 import type { Scenario } from '../scenario.ts';
 import { between, recoveryToTerminal, syntheticEnv } from '../scenario.ts';
 import { verify } from '../verify.ts';
@@ -21,12 +21,13 @@ export const workerStall: Scenario = {
   async run(env, ctx) {
     const tokens = Math.max(ctx.sizes.tokens, 300);
     const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'stall', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    answers.push(...(await askFollowUps(answers, 'stall', syntheticAnswer(tokens))));
     const k = between(ctx.random, 5, 40);
     const target = await firstToReach(answers, (f) => f.mt === 'chat_message_bot_partial' && f.seq >= k);
     const worker = await env.workerOf(target.generationId);
     if (!worker) throw new Error(`no worker process runs ${target.generationId}`);
     const owners = await Promise.all(answers.map((a) => env.workerOf(a.generationId)));
-    const affected = answers.filter((a, i) => owners[i] === worker && !viewOf(a).terminal);
+    const affected = answers.filter((a, i) => owners[i] === worker && viewOf(a).frames.length > 0 && !viewOf(a).terminal);
     const stoppedAt = performance.now();
     worker.signal('SIGSTOP');
     ctx.log(`SIGSTOPped ${worker.name} (pid ${worker.pid}) holding ${affected.length} answers`);
@@ -40,7 +41,7 @@ export const workerStall: Scenario = {
     const problems: string[] = [];
     const notTaken = affected.filter((_, i) => !takenOver[i]);
     if (notTaken.length > 0) problems.push(`${notTaken.length} answers of the stalled worker were not taken over within ${TAKEOVER_WAIT_MS} ms`);
-    const verification = await verify(env, answers, { terminalTimeoutMs: 40_000 });
+    const verification = await verify(env, answers, { terminalTimeoutMs: 60_000 });
     return {
       verification,
       recovery: { ms: recoveryToTerminal(affected, stoppedAt), kind: 'terminal' },
