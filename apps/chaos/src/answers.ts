@@ -1,8 +1,8 @@
 import type { BotStatus } from '@ragstream/protocol';
-import { ChaosClient } from './chaos-client.ts';
 import type { Confirmation } from './chaos-client.ts';
-import type { Transport } from './chat-connection.ts';
+import { ChaosClient } from './chaos-client.ts';
 import type { ChaosEnv } from './chaos-env.ts';
+import type { Transport } from './chat-connection.ts';
 import type { GenerationView } from './generation-view.ts';
 
 /** One question asked in a scenario and what its answer must end as. */
@@ -103,7 +103,11 @@ export function waitForFrame(answer: Answer, predicate: Parameters<GenerationVie
 }
 
 /** Resolves with the first of `answers` whose client sees a matching frame; rejects after the timeout. */
-export function firstToReach(answers: Answer[], predicate: Parameters<GenerationView['waitFrame']>[0], timeoutMs = 30_000): Promise<Answer> {
+export function firstToReach(
+  answers: Answer[],
+  predicate: Parameters<GenerationView['waitFrame']>[0],
+  timeoutMs = 30_000,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let pending = answers.length;
     for (const answer of answers) {

@@ -1,7 +1,7 @@
 import type { GenerationFrame, MessageUploadConfirmFrame } from '@ragstream/protocol';
 import { generationFrameSchema, serverFrameSchema } from '@ragstream/protocol';
-import { openConnection } from './chat-connection.ts';
 import type { ChatConnection, ResumePoint, Transport } from './chat-connection.ts';
+import { openConnection } from './chat-connection.ts';
 import { GenerationView } from './generation-view.ts';
 
 export interface Confirmation {
@@ -102,10 +102,16 @@ export class ChaosClient {
 
   private open(url: string, resume: ResumePoint | undefined): Promise<ChatConnection> {
     this.baseUrl = url;
-    return openConnection(this.options.transport, url, this.options.chatId, {
-      payload: (payload, at) => this.onPayload(payload, at),
-      lost: (reason) => this.onLost(reason),
-    }, resume);
+    return openConnection(
+      this.options.transport,
+      url,
+      this.options.chatId,
+      {
+        payload: (payload, at) => this.onPayload(payload, at),
+        lost: (reason) => this.onLost(reason),
+      },
+      resume,
+    );
   }
 
   private onPayload(payload: unknown, at: number): void {

@@ -1,8 +1,8 @@
 import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
-import { ScriptedOpenAiChatServer } from '@ragstream/rag/testing';
 import type { ScriptedChatStep } from '@ragstream/rag/testing';
-import { HttpClient, TestCluster } from '@ragstream/testing';
+import { ScriptedOpenAiChatServer } from '@ragstream/rag/testing';
 import type { ManagedProcess } from '@ragstream/testing';
+import { HttpClient, TestCluster } from '@ragstream/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OwnRedis } from './own-redis.ts';
@@ -65,7 +65,12 @@ export class ChaosEnv {
       const env = { ...options.env };
       if (options.scripted) {
         scripted = await ScriptedOpenAiChatServer.start({ fallback: options.scripted });
-        Object.assign(env, { LLM_PROVIDER: 'openai', OPENAI_BASE_URL: scripted.baseURL, OPENAI_API_KEY: 'chaos', EMBEDDINGS_PROVIDER: 'offline' });
+        Object.assign(env, {
+          LLM_PROVIDER: 'openai',
+          OPENAI_BASE_URL: scripted.baseURL,
+          OPENAI_API_KEY: 'chaos',
+          EMBEDDINGS_PROVIDER: 'offline',
+        });
       }
       const cluster = await TestCluster.start({
         apis: options.apis,

@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import type { ChaosEnv } from './chaos-env.ts';
-import { CHAOS_USAGE, UsageError, parseChaosArgs } from './cli.ts';
+import { CHAOS_USAGE, parseChaosArgs, UsageError } from './cli.ts';
 import { failureLogExcerpt } from './failure-logs.ts';
 import { formatReport } from './report.ts';
 import { runChaos } from './run-chaos.ts';
-
 
 async function main(): Promise<number> {
   let cli: ReturnType<typeof parseChaosArgs>;
@@ -34,7 +33,9 @@ async function main(): Promise<number> {
     log,
     onEnv: (env) => (current = env),
     onFailureLogs: (scenario, logs, problems) =>
-      process.stderr.write(`\n===== logs of failing scenario ${scenario} =====\n${failureLogExcerpt(logs, problems)}\n===== end of logs of ${scenario} =====\n`),
+      process.stderr.write(
+        `\n===== logs of failing scenario ${scenario} =====\n${failureLogExcerpt(logs, problems)}\n===== end of logs of ${scenario} =====\n`,
+      ),
   });
   process.stdout.write(`${formatReport(run)}\n`);
   if (cli.jsonFile !== undefined) writeFileSync(cli.jsonFile, `${JSON.stringify(run, null, 2)}\n`);

@@ -36,7 +36,13 @@ export function openConnection(
   return transport === 'ws' ? openWs(baseUrl, chatId, events, resume, timeoutMs) : openSocketIo(baseUrl, chatId, events, resume, timeoutMs);
 }
 
-function openWs(baseUrl: string, chatId: string, events: ConnectionEvents, resume: ResumePoint | undefined, timeoutMs: number): Promise<ChatConnection> {
+function openWs(
+  baseUrl: string,
+  chatId: string,
+  events: ConnectionEvents,
+  resume: ResumePoint | undefined,
+  timeoutMs: number,
+): Promise<ChatConnection> {
   const url = new URL(`/chat/ws/${encodeURIComponent(chatId)}`, baseUrl.replace(/^http/, 'ws'));
   if (resume) {
     url.searchParams.set('generationId', resume.generationId);
@@ -94,7 +100,13 @@ function openWs(baseUrl: string, chatId: string, events: ConnectionEvents, resum
   });
 }
 
-function openSocketIo(baseUrl: string, chatId: string, events: ConnectionEvents, resume: ResumePoint | undefined, timeoutMs: number): Promise<ChatConnection> {
+function openSocketIo(
+  baseUrl: string,
+  chatId: string,
+  events: ConnectionEvents,
+  resume: ResumePoint | undefined,
+  timeoutMs: number,
+): Promise<ChatConnection> {
   const auth: Record<string, string | number> = { chatId };
   if (resume) {
     auth['generationId'] = resume.generationId;

@@ -15,7 +15,9 @@ Exit code 1 when any scenario fails its checks.
 
 Options:
   --scenarios a,b        run only these (default: all): ${SCENARIOS.map((s) => s.name).join(', ')}
-  --fast                 only the fast scenarios (${SCENARIOS.filter((s) => s.fast).map((s) => s.name).join(', ')})
+  --fast                 only the fast scenarios (${SCENARIOS.filter((s) => s.fast)
+    .map((s) => s.name)
+    .join(', ')})
   --answers N            concurrent answers per scenario (default ${DEFAULT_SIZES.answers})
   --tokens N             synthetic tokens per answer (default ${DEFAULT_SIZES.tokens})
   --rate N               synthetic tokens per second (default ${DEFAULT_SIZES.tokensPerSecond})
@@ -40,30 +42,33 @@ export interface ChaosCli {
 function int(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
+const OPTIONS = {
+  scenarios: { type: 'string' },
+  fast: { type: 'boolean' },
+  answers: { type: 'string' },
+  tokens: { type: 'string' },
+  rate: { type: 'string' },
+  'flush-ms': { type: 'string' },
+  'stop-slack-ms': { type: 'string' },
+  'burst-chats': { type: 'string' },
+  'burst-messages': { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export function parseChaosArgs(argv: string[]): ChaosCli {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true; allowPositionals: false }>>;
   try {
     parsed = parseArgs({
       args: argv,
-      options: {
-        scenarios: { type: 'string' },
-        fast: { type: 'boolean' },
-        answers: { type: 'string' },
-        tokens: { type: 'string' },
-        rate: { type: 'string' },
-        'flush-ms': { type: 'string' },
-        'stop-slack-ms': { type: 'string' },
-        'burst-chats': { type: 'string' },
-        'burst-messages': { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
       strict: true,
       allowPositionals: false,
     });

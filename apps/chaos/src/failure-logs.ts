@@ -8,7 +8,8 @@ const TAIL_LINES = 120;
  */
 export function failureLogExcerpt(logs: string, problems: readonly string[]): string {
   const ids = new Set<string>();
-  for (const problem of problems) for (const match of problem.matchAll(/\b(gen-[0-9a-f]{24}|[0-9a-f]{24})\b/g)) if (match[1]) ids.add(match[1]);
+  for (const problem of problems)
+    for (const match of problem.matchAll(/\b(gen-[0-9a-f]{24}|[0-9a-f]{24})\b/g)) if (match[1]) ids.add(match[1]);
   const sections = logs.split(/(?=^----- )/m);
   return sections
     .map((section) => {
@@ -18,7 +19,8 @@ export function failureLogExcerpt(logs: string, problems: readonly string[]): st
       const relevant = body.filter((line) => /"level":"(warn|error)"/.test(line) || [...ids].some((id) => line.includes(id)));
       const tail = body.slice(-TAIL_LINES);
       const parts = [header];
-      if (relevant.length > 0) parts.push(`  [lines naming a problem's generation or chat, and warnings / errors: ${relevant.length}]`, ...relevant.slice(-300));
+      if (relevant.length > 0)
+        parts.push(`  [lines naming a problem's generation or chat, and warnings / errors: ${relevant.length}]`, ...relevant.slice(-300));
       parts.push(`  [last ${tail.length} of ${body.length} lines]`, ...tail);
       return parts.join('\n');
     })

@@ -13,14 +13,24 @@ function partial(seq: number, attempt: number, delta: string): GenerationFrame {
   return { mt: 'chat_message_bot_partial', chatId: CHAT, generationId: G, attempt, seq, delta } as GenerationFrame;
 }
 function terminal(seq: number, attempt: number, text: string): GenerationFrame {
-  return { mt: 'chat_message_bot_complete', chatId: CHAT, generationId: G, attempt, seq, status: 'complete', messageId: '000000000000000000000004', text, sources: [] } as GenerationFrame;
+  return {
+    mt: 'chat_message_bot_complete',
+    chatId: CHAT,
+    generationId: G,
+    attempt,
+    seq,
+    status: 'complete',
+    messageId: '000000000000000000000004',
+    text,
+    sources: [],
+  } as GenerationFrame;
 }
 
 describe('GenerationView', () => {
   it('counts duplicates and missing seqs, and keeps the text of the latest attempt', () => {
     const view = new GenerationView(G);
     const frames = [typing(1, 1), partial(2, 1, 'old '), partial(2, 1, 'old '), typing(4, 2), partial(5, 2, 'new'), terminal(6, 2, 'new')];
-    frames.forEach((f, i) => view.add(f, i));
+    for (const [i, f] of frames.entries()) view.add(f, i);
     expect(view.duplicates).toBe(1);
     expect(view.missing(6)).toEqual([3]);
     expect(view.lastSeq).toBe(2);
@@ -32,7 +42,8 @@ describe('GenerationView', () => {
 
   it('flags a superseded attempt writing, reordering, and frames after the terminal one', () => {
     const view = new GenerationView(G);
-    [typing(1, 1), typing(3, 2), partial(2, 1, 'zombie'), terminal(4, 2, ''), partial(5, 2, 'late')].forEach((f, i) => view.add(f, i));
+    const frames = [typing(1, 1), typing(3, 2), partial(2, 1, 'zombie'), terminal(4, 2, ''), partial(5, 2, 'late')];
+    for (const [i, f] of frames.entries()) view.add(f, i);
     expect(view.violations.some((v) => v.includes('superseded attempt'))).toBe(true);
     expect(view.violations.some((v) => v.includes('out of order'))).toBe(true);
     expect(view.violations.some((v) => v.includes('after the terminal frame'))).toBe(true);

@@ -37,7 +37,9 @@ export class GenerationView {
     this.maxSeq = Math.max(this.maxSeq, frame.seq);
     this.arrivals.push({ seq: frame.seq, at, attempt: frame.attempt, mt: frame.mt });
     if (frame.attempt < this.attempt) {
-      this.violations.push(`${frame.mt} seq ${frame.seq} of attempt ${frame.attempt} after attempt ${this.attempt} began (superseded attempt wrote)`);
+      this.violations.push(
+        `${frame.mt} seq ${frame.seq} of attempt ${frame.attempt} after attempt ${this.attempt} began (superseded attempt wrote)`,
+      );
     } else if (frame.attempt > this.attempt) {
       this.attempt = frame.attempt;
       this.attempts.push(frame.attempt);

@@ -3,9 +3,18 @@ import type { ChaosRun, ScenarioResult } from './run-chaos.ts';
 /** Left-aligned first column, right-aligned others, two spaces apart. */
 export function textTable(rows: readonly (readonly string[])[], indent = '  '): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  for (const row of rows) {
+    for (const [i, cell] of row.entries()) widths[i] = Math.max(widths[i] ?? 0, cell.length);
+  }
   return rows
-    .map((row) => indent + row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ').trimEnd())
+    .map(
+      (row) =>
+        indent +
+        row
+          .map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
+          .join('  ')
+          .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -15,7 +24,19 @@ function recovery(result: ScenarioResult): string {
   return result.recoveryMs === null ? `never ${suffix}` : `${result.recoveryMs} ${suffix}`;
 }
 
-const HEADER = ['scenario', 'answers', 'completed', 'stopped', 'failed', 'lost frames', 'dup frames', 'stored≠streamed', 'unfinished', 'recovery ms', 'result'];
+const HEADER = [
+  'scenario',
+  'answers',
+  'completed',
+  'stopped',
+  'failed',
+  'lost frames',
+  'dup frames',
+  'stored≠streamed',
+  'unfinished',
+  'recovery ms',
+  'result',
+];
 
 export function resultRows(results: readonly ScenarioResult[]): string[][] {
   return results.map((r) => [
@@ -38,7 +59,9 @@ export function formatReport(run: ChaosRun, maxProblems = 12): string {
   const lines = [`chaos run ${run.startedAt}, seed ${run.seed} (repeat with --seed ${run.seed})`, ''];
   lines.push(textTable([HEADER, ...resultRows(run.results)]));
   lines.push('');
-  lines.push('  recovery: T = fault → every affected answer terminal at its client; F = fault → first frame after the fault at every affected client.');
+  lines.push(
+    '  recovery: T = fault → every affected answer terminal at its client; F = fault → first frame after the fault at every affected client.',
+  );
   for (const r of run.results) {
     if (!r.stopLatencyMs) continue;
     const s = r.stopLatencyMs;
@@ -54,6 +77,9 @@ export function formatReport(run: ChaosRun, maxProblems = 12): string {
     for (const problem of r.problems.slice(0, maxProblems)) lines.push(`    problem: ${problem.split('\n')[0]}`);
     if (r.problems.length > maxProblems) lines.push(`    … ${r.problems.length - maxProblems} more problems (see --json)`);
   }
-  lines.push('', run.ok ? 'chaos: every scenario held' : `chaos: ${run.results.filter((r) => r.outcome === 'fail').length} scenario(s) failed`);
+  lines.push(
+    '',
+    run.ok ? 'chaos: every scenario held' : `chaos: ${run.results.filter((r) => r.outcome === 'fail').length} scenario(s) failed`,
+  );
   return lines.join('\n');
 }

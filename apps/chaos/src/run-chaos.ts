@@ -1,8 +1,8 @@
 import { ChaosEnv } from './chaos-env.ts';
-import type { RecoveryKind, Scenario, ScenarioContext, ChaosSizes } from './scenario.ts';
+import type { ChaosSizes, RecoveryKind, Scenario, ScenarioContext } from './scenario.ts';
 import { ScenarioSkipped } from './scenario.ts';
-import { seededRandom } from './stats.ts';
 import type { Summary } from './stats.ts';
+import { seededRandom } from './stats.ts';
 
 export interface ScenarioResult {
   scenario: string;
@@ -73,7 +73,12 @@ class EnvPool {
   }
 }
 
-export async function runScenario(scenario: Scenario, sizes: ChaosSizes, hooks: RunHooks, pool = new EnvPool(false)): Promise<ScenarioResult> {
+export async function runScenario(
+  scenario: Scenario,
+  sizes: ChaosSizes,
+  hooks: RunHooks,
+  pool = new EnvPool(false),
+): Promise<ScenarioResult> {
   const started = performance.now();
   const result: ScenarioResult = {
     scenario: scenario.name,
@@ -120,9 +125,11 @@ export async function runScenario(scenario: Scenario, sizes: ChaosSizes, hooks: 
       result.recoveryMs = run.recovery.ms;
       result.recoveryKind = run.recovery.kind;
     }
-    if (run.stops) result.stopLatencyMs = { ...run.stops.latency, overBound: run.stops.overBound.length, notStopped: run.stops.notStopped.length };
+    if (run.stops)
+      result.stopLatencyMs = { ...run.stops.latency, overBound: run.stops.overBound.length, notStopped: run.stops.notStopped.length };
     const problems = [...new Set([...(run.problems ?? []), ...v.problems])];
-    result.problems = problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`] : problems;
+    result.problems =
+      problems.length > MAX_PROBLEMS ? [...problems.slice(0, MAX_PROBLEMS), `… and ${problems.length - MAX_PROBLEMS} more`] : problems;
     result.notes = run.notes ?? [];
     result.outcome = problems.length === 0 ? 'pass' : 'fail';
   } catch (err) {
@@ -137,7 +144,9 @@ export async function runScenario(scenario: Scenario, sizes: ChaosSizes, hooks: 
     if (env && result.outcome === 'fail') hooks.onFailureLogs?.(scenario.name, env.logs(), result.problems);
     ctx.log(`${result.outcome}`);
     // Reusable after failed checks too, when the scenario did not break and left nothing running.
-    const reusable = result.outcome === 'pass' || (result.outcome === 'fail' && result.unfinished === 0 && !result.problems.some((p) => p.startsWith('scenario broke')));
+    const reusable =
+      result.outcome === 'pass' ||
+      (result.outcome === 'fail' && result.unfinished === 0 && !result.problems.some((p) => p.startsWith('scenario broke')));
     if (env) await pool.give(scenario, env, reusable).catch((err: unknown) => hooks.log(`${scenario.name}: teardown: ${String(err)}`));
     hooks.onEnv?.(undefined);
     result.durationMs = Math.round(performance.now() - started);
@@ -153,7 +162,12 @@ export interface RunOptions {
   shareEnvs?: boolean;
 }
 
-export async function runChaos(scenarios: readonly Scenario[], sizes: ChaosSizes, hooks: RunHooks, options: RunOptions = {}): Promise<ChaosRun> {
+export async function runChaos(
+  scenarios: readonly Scenario[],
+  sizes: ChaosSizes,
+  hooks: RunHooks,
+  options: RunOptions = {},
+): Promise<ChaosRun> {
   const startedAt = new Date().toISOString();
   const results: ScenarioResult[] = [];
   const pool = new EnvPool(options.shareEnvs === true);

@@ -1,6 +1,6 @@
 import type { ChaosEnv } from './chaos-env.ts';
-import { summarize } from './stats.ts';
 import type { Summary } from './stats.ts';
+import { summarize } from './stats.ts';
 
 export interface StopSample {
   generationId: string;
@@ -94,7 +94,11 @@ export class StopWatch {
     const stopped = this.samples.filter((s) => s.loggedAt !== undefined);
     const latencies = stopped.map((s) => (s.loggedAt ?? 0) - s.sentAt);
     const overBound = stopped
-      .map((s) => ({ generationId: s.generationId, latencyMs: (s.loggedAt ?? 0) - s.sentAt, boundMs: flushWindowMs + s.rttMs + slackMs + this.pollIntervalMs }))
+      .map((s) => ({
+        generationId: s.generationId,
+        latencyMs: (s.loggedAt ?? 0) - s.sentAt,
+        boundMs: flushWindowMs + s.rttMs + slackMs + this.pollIntervalMs,
+      }))
       .filter((s) => s.latencyMs > s.boundMs);
     return {
       latency: summarize(latencies),

@@ -90,13 +90,16 @@ export async function verify(env: ChaosEnv, answers: Answer[], options: VerifyOp
         break;
       }
       if (f.attempt < logAttempt) {
-        problems.push(`${g}: the Redis log has ${f.mt} seq ${f.seq} of attempt ${f.attempt} after attempt ${logAttempt} began (a superseded attempt wrote)`);
+        problems.push(
+          `${g}: the Redis log has ${f.mt} seq ${f.seq} of attempt ${f.attempt} after attempt ${logAttempt} began (a superseded attempt wrote)`,
+        );
         break;
       }
       logAttempt = f.attempt;
     }
     const lastInLog = logFrames.at(-1);
-    if (logTerminals.length > 0 && lastInLog?.mt !== 'chat_message_bot_complete') problems.push(`${g}: frames follow the terminal frame in the Redis log`);
+    if (logTerminals.length > 0 && lastInLog?.mt !== 'chat_message_bot_complete')
+      problems.push(`${g}: frames follow the terminal frame in the Redis log`);
     if (!terminal) {
       problems.push(`${g} (${answer.client.label}): no terminal frame at the client`);
     } else {
@@ -104,7 +107,9 @@ export async function verify(env: ChaosEnv, answers: Answer[], options: VerifyOp
       else if (terminal.status === 'stopped') counts.stopped += 1;
       else counts.failed += 1;
       if (!answer.allowed.includes(terminal.status)) {
-        problems.push(`${g}: ended ${terminal.status}${terminal.error ? ` (${terminal.error})` : ''}, expected ${answer.allowed.join(' or ')}`);
+        problems.push(
+          `${g}: ended ${terminal.status}${terminal.error ? ` (${terminal.error})` : ''}, expected ${answer.allowed.join(' or ')}`,
+        );
       }
       if (terminal.status === 'complete' && answer.expectedText !== undefined && terminal.text !== answer.expectedText) {
         problems.push(`${g}: completed with ${terminal.text.length} chars, the full answer has ${answer.expectedText.length}`);
@@ -118,14 +123,17 @@ export async function verify(env: ChaosEnv, answers: Answer[], options: VerifyOp
       const missing = view.missing(finalSeq);
       counts.lostFrames += missing.length;
       counts.duplicatedFrames += view.duplicates;
-      if (missing.length > 0) problems.push(`${g} at ${client.label}: ${missing.length} frames never arrived (seq ${compactRanges(missing)} of ${finalSeq})`);
+      if (missing.length > 0)
+        problems.push(`${g} at ${client.label}: ${missing.length} frames never arrived (seq ${compactRanges(missing)} of ${finalSeq})`);
       if (view.duplicates > 0) problems.push(`${g} at ${client.label}: ${view.duplicates} duplicated frames`);
       if (view.terminals > 1) problems.push(`${g} at ${client.label}: ${view.terminals} terminal frames`);
       for (const violation of view.violations.slice(0, 3)) problems.push(`${g} at ${client.label}: ${violation}`);
       if (view.violations.length > 3) problems.push(`${g} at ${client.label}: ${view.violations.length - 3} more violations`);
       if (view.terminal && view.terminal.text !== view.text) {
         mismatch = true;
-        problems.push(`${g} at ${client.label}: terminal text (${view.terminal.text.length} chars) differs from the deltas of the final attempt (${view.text.length} chars)`);
+        problems.push(
+          `${g} at ${client.label}: terminal text (${view.terminal.text.length} chars) differs from the deltas of the final attempt (${view.text.length} chars)`,
+        );
       }
     }
 
@@ -142,7 +150,9 @@ export async function verify(env: ChaosEnv, answers: Answer[], options: VerifyOp
     if (bot && terminal) {
       if (bot.text !== own.text) {
         mismatch = true;
-        problems.push(`${g}: stored text (${bot.text.length} chars) differs from what the client received of attempt ${own.currentAttempt} (${own.text.length} chars)`);
+        problems.push(
+          `${g}: stored text (${bot.text.length} chars) differs from what the client received of attempt ${own.currentAttempt} (${own.text.length} chars)`,
+        );
       }
       if (bot.status !== terminal.status) {
         mismatch = true;

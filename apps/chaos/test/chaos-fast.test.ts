@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failureLogExcerpt } from '../src/failure-logs.ts';
 import { formatReport } from '../src/report.ts';
-import { runChaos } from '../src/run-chaos.ts';
 import type { ChaosRun, ScenarioResult } from '../src/run-chaos.ts';
-import { DEFAULT_SIZES } from '../src/scenario.ts';
+import { runChaos } from '../src/run-chaos.ts';
 import type { ChaosSizes } from '../src/scenario.ts';
+import { DEFAULT_SIZES } from '../src/scenario.ts';
 import { SCENARIOS } from '../src/scenarios/index.ts';
 
 /**
@@ -34,10 +34,15 @@ describe('chaos (fast scenarios)', () => {
   const failureLogs = new Map<string, string>();
 
   beforeAll(async () => {
-    run = await runChaos(FAST, SIZES, {
-      log: () => undefined,
-      onFailureLogs: (scenario, logs, problems) => failureLogs.set(scenario, failureLogExcerpt(logs, problems)),
-    }, { shareEnvs: true });
+    run = await runChaos(
+      FAST,
+      SIZES,
+      {
+        log: () => undefined,
+        onFailureLogs: (scenario, logs, problems) => failureLogs.set(scenario, failureLogExcerpt(logs, problems)),
+      },
+      { shareEnvs: true },
+    );
     console.info(formatReport(run));
   }, 240_000);
 

@@ -16,7 +16,12 @@ export const apiKill: Scenario = {
   env: (sizes) => ({ apis: 2, workers: 2, env: syntheticEnv(sizes) }),
   async run(env, ctx) {
     const { tokens } = ctx.sizes;
-    const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'api-kill', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    const answers = await startAnswers(env, {
+      count: ctx.sizes.answers,
+      scenario: 'api-kill',
+      allowed: ['complete'],
+      expectedText: syntheticAnswer(tokens),
+    });
     const victimUrl = env.api(0);
     const affected = answers.filter((a) => a.client.baseUrl === victimUrl);
     const k = between(ctx.random, 3, Math.max(4, Math.floor(tokens * 0.5)));

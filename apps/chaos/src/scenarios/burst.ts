@@ -38,7 +38,9 @@ export const burst: Scenario = {
             const index = c * 100 + side * 10 + m;
             const tag = `[burst-${index}]`;
             const delay = m === 0 ? 0 : between(ctx.random, 0, SPREAD_MS);
-            sends.push(sleep(delay).then(() => ask(client, index, `Burst question ${m} from side ${side} ${tag}`, tag, ['complete'], expectedText)));
+            sends.push(
+              sleep(delay).then(() => ask(client, index, `Burst question ${m} from side ${side} ${tag}`, tag, ['complete'], expectedText)),
+            );
           });
         }
         const settled = await Promise.allSettled(sends);
@@ -80,7 +82,9 @@ function orderProblems(answers: Answer[], clients: ChaosClient[]): string[] {
       const next = seen[i];
       if (!prev || !next) continue;
       if (next.first < prev.end) {
-        problems.push(`chat ${client.chatId} at ${client.label}: ${next.answer.generationId} started before ${prev.answer.generationId} ended (two answers at once)`);
+        problems.push(
+          `chat ${client.chatId} at ${client.label}: ${next.answer.generationId} started before ${prev.answer.generationId} ended (two answers at once)`,
+        );
       }
     }
     // Answer order must follow confirmation order: a client's own messages strictly; across
@@ -92,7 +96,9 @@ function orderProblems(answers: Answer[], clients: ChaosClient[]): string[] {
         if (!earlier || !later) continue;
         const sameSender = earlier.answer.client === later.answer.client;
         if (sameSender && later.answer.confirmedAt < earlier.answer.confirmedAt) {
-          problems.push(`chat ${client.chatId} at ${client.label}: ${earlier.answer.tag} was answered before ${later.answer.tag}, confirmed earlier on the same connection`);
+          problems.push(
+            `chat ${client.chatId} at ${client.label}: ${earlier.answer.tag} was answered before ${later.answer.tag}, confirmed earlier on the same connection`,
+          );
         } else if (!sameSender && later.answer.confirmedAt < earlier.answer.sentAt) {
           problems.push(
             `chat ${client.chatId} at ${client.label}: ${earlier.answer.tag} was answered before ${later.answer.tag}, which was confirmed ${Math.round(earlier.answer.sentAt - later.answer.confirmedAt)} ms before ${earlier.answer.tag} was sent`,

@@ -1,10 +1,9 @@
 import type { Answer } from '../answers.ts';
 import { startAnswers, viewOf } from '../answers.ts';
-import type { ChaosEnv } from '../chaos-env.ts';
-import { callsFor, modelTokens, scriptByTag } from '../scripted-model.ts';
-import type { EnvOptions } from '../chaos-env.ts';
+import type { ChaosEnv, EnvOptions } from '../chaos-env.ts';
 import type { ChaosSizes, Scenario, ScenarioContext } from '../scenario.ts';
 import { recoveryToTerminal } from '../scenario.ts';
+import { callsFor, modelTokens, scriptByTag } from '../scripted-model.ts';
 import { verify } from '../verify.ts';
 
 const TOKENS = modelTokens(20);
@@ -28,7 +27,13 @@ function modelEnv(sizes: ChaosSizes): EnvOptions {
     },
     scripted: scriptByTag((kind, n, tag = '') => {
       if (tag.startsWith('[llm-401-')) {
-        return { type: 'http-error', status: 401, message: 'Incorrect API key provided', errorType: 'invalid_request_error', code: 'invalid_api_key' };
+        return {
+          type: 'http-error',
+          status: 401,
+          message: 'Incorrect API key provided',
+          errorType: 'invalid_request_error',
+          code: 'invalid_api_key',
+        };
       }
       if (kind === 'tool') return TRANSLATION;
       if (tag.startsWith('[llm-500-') && n <= 2) return { type: 'http-error', status: 500, message: 'scripted overload' };
@@ -49,9 +54,10 @@ function answerCalls(env: ChaosEnv, answer: Answer): number {
 }
 
 function callSummary(env: ChaosEnv, answers: Answer[]): string {
-  if (!env.scripted) return '';
+  const scripted = env.scripted;
+  if (!scripted) return '';
   const answerCounts = answers.map((a) => answerCalls(env, a));
-  const toolCounts = answers.map((a) => callsFor(env.scripted!, a.tag).filter((c) => c.kind === 'tool').length);
+  const toolCounts = answers.map((a) => callsFor(scripted, a.tag).filter((c) => c.kind === 'tool').length);
   const range = (xs: number[]): string => (Math.min(...xs) === Math.max(...xs) ? String(xs[0]) : `${Math.min(...xs)}-${Math.max(...xs)}`);
   return `model calls per answer: ${range(answerCounts)} answer (streamed) + ${range(toolCounts)} query-translation`;
 }
@@ -72,8 +78,10 @@ export const llm401: Scenario = {
       // Whichever call meets the 401 first (query translation or the answer) must be the only one.
       const calls = env.scripted ? callsFor(env.scripted, answer.tag).length : 0;
       if (calls !== 1) problems.push(`${answer.generationId}: ${calls} model calls after a 401 (want exactly 1: no retry, no second call)`);
-      if (terminal?.status === 'failed' && !terminal.error) problems.push(`${answer.generationId}: failed without an error in the terminal frame`);
-      if (terminal && terminal.attempt !== 1) problems.push(`${answer.generationId}: ended in attempt ${terminal.attempt} (a 401 is not worth a retry)`);
+      if (terminal?.status === 'failed' && !terminal.error)
+        problems.push(`${answer.generationId}: failed without an error in the terminal frame`);
+      if (terminal && terminal.attempt !== 1)
+        problems.push(`${answer.generationId}: ended in attempt ${terminal.attempt} (a 401 is not worth a retry)`);
     }
     return {
       verification,
@@ -99,8 +107,10 @@ export const llm500Twice: Scenario = {
       const view = viewOf(answer);
       const calls = answerCalls(env, answer);
       if (calls !== 3) problems.push(`${answer.generationId}: ${calls} answer calls to the model (want 3: two 500s, then the stream)`);
-      if (view.terminal && view.terminal.attempt !== 3) problems.push(`${answer.generationId}: ended in attempt ${view.terminal.attempt}, want 3 (each 500 a new attempt)`);
-      if (view.attempts.join(',') !== '1,2,3') problems.push(`${answer.generationId}: the client saw attempts ${view.attempts.join(',') || '(none)'}, want 1,2,3`);
+      if (view.terminal && view.terminal.attempt !== 3)
+        problems.push(`${answer.generationId}: ended in attempt ${view.terminal.attempt}, want 3 (each 500 a new attempt)`);
+      if (view.attempts.join(',') !== '1,2,3')
+        problems.push(`${answer.generationId}: the client saw attempts ${view.attempts.join(',') || '(none)'}, want 1,2,3`);
     }
     return {
       verification,
@@ -126,7 +136,8 @@ export const llmHang: Scenario = {
     const problems: string[] = [];
     for (const answer of answers) {
       const terminal = viewOf(answer).terminal;
-      if (terminal?.status === 'complete' && terminal.text !== TEXT) problems.push(`${answer.generationId}: completed with text other than the retried stream's`);
+      if (terminal?.status === 'complete' && terminal.text !== TEXT)
+        problems.push(`${answer.generationId}: completed with text other than the retried stream's`);
     }
     const statuses = answers.map((a) => viewOf(a).terminal?.status ?? 'none');
     return {

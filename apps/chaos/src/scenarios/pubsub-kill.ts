@@ -63,17 +63,23 @@ export const pubsubKill: Scenario = {
     const verification = await verify(env, answers, { terminalTimeoutMs: streamMs + 30_000 });
     const problems: string[] = [];
     for (const over of stops.overBound) {
-      problems.push(`${over.generationId}: stop took ${Math.round(over.latencyMs)} ms to reach the log, bound ${Math.round(over.boundMs)} ms`);
+      problems.push(
+        `${over.generationId}: stop took ${Math.round(over.latencyMs)} ms to reach the log, bound ${Math.round(over.boundMs)} ms`,
+      );
     }
     for (const id of stops.neverLogged) problems.push(`${id}: no terminal frame in the log within 30 s of the stop`);
-    if (late.length === toStop.length) problems.push(`every stop arrived after its answer ended: the stop-with-lost-notification case did not happen`);
-    if (killed1 === 0 || killed2 === 0) problems.push(`CLIENT KILL TYPE pubsub killed ${killed1} and ${killed2} connections: the fault did not happen`);
+    if (late.length === toStop.length)
+      problems.push(`every stop arrived after its answer ended: the stop-with-lost-notification case did not happen`);
+    if (killed1 === 0 || killed2 === 0)
+      problems.push(`CLIENT KILL TYPE pubsub killed ${killed1} and ${killed2} connections: the fault did not happen`);
     return {
       verification,
       recovery: { ms: recoveryToFirstFrame(answers, faultAt), kind: 'first-frame' },
       stops,
       problems,
-      notes: [`killed ${killed1} pub/sub connections after seq ${k}, then ${killed2} right before ${toStop.length} stops (${late.length} arrived after their answer ended)`],
+      notes: [
+        `killed ${killed1} pub/sub connections after seq ${k}, then ${killed2} right before ${toStop.length} stops (${late.length} arrived after their answer ended)`,
+      ],
     };
   },
 };

@@ -21,7 +21,12 @@ export const redisRestart: Scenario = {
   env: (sizes) => ({ apis: 2, workers: 2, env: syntheticEnv(sizes) }),
   async run(env, ctx) {
     const { tokens } = ctx.sizes;
-    const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'redis-restart', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    const answers = await startAnswers(env, {
+      count: ctx.sizes.answers,
+      scenario: 'redis-restart',
+      allowed: ['complete'],
+      expectedText: syntheticAnswer(tokens),
+    });
     const k = between(ctx.random, 3, Math.max(4, Math.floor(tokens * 0.4)));
     await firstToReach(answers, (f) => f.mt === 'chat_message_bot_partial' && f.seq >= k);
     const affected = answers.filter((a) => !viewOf(a).terminal);
@@ -37,7 +42,9 @@ export const redisRestart: Scenario = {
     return {
       verification,
       recovery: { ms: recoveryToFirstFrame(affected, downAt), kind: 'first-frame' },
-      notes: [`Redis shut down after seq ${k}, down ${downs} (${BETWEEN_MS} ms apart); ${affected.length} answers streaming; recovery from the first shutdown`],
+      notes: [
+        `Redis shut down after seq ${k}, down ${downs} (${BETWEEN_MS} ms apart); ${affected.length} answers streaming; recovery from the first shutdown`,
+      ],
     };
   },
 };

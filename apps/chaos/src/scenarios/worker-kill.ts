@@ -3,9 +3,9 @@ import type { ManagedProcess } from '@ragstream/testing';
 import type { Answer } from '../answers.ts';
 import { askFollowUps, firstToReach, partialsOf, startAnswers, viewOf } from '../answers.ts';
 import type { ChaosEnv } from '../chaos-env.ts';
-import { modelTokens, scriptByTag } from '../scripted-model.ts';
 import type { Scenario, ScenarioContext, ScenarioRun } from '../scenario.ts';
-import { ScenarioSkipped, between, recoveryToTerminal, sleep, syntheticEnv } from '../scenario.ts';
+import { between, recoveryToTerminal, ScenarioSkipped, sleep, syntheticEnv } from '../scenario.ts';
+import { modelTokens, scriptByTag } from '../scripted-model.ts';
 import { verify } from '../verify.ts';
 
 /** lockDuration 6 s + 2 × stalledInterval 3 s: BullMQ hands a dead worker's job on within about 12 s. */
@@ -26,7 +26,9 @@ function phaseOf(answer: Answer): string {
   const view = viewOf(answer);
   if (view.terminal) return 'ended';
   if (partialsOf(answer) > 0) return 'streaming';
-  const stages = view.frames.filter((f) => f.mt === 'chat_message_bot_status' && f.attempt === view.currentAttempt).map((f) => (f.mt === 'chat_message_bot_status' ? f.stage : ''));
+  const stages = view.frames
+    .filter((f) => f.mt === 'chat_message_bot_status' && f.attempt === view.currentAttempt)
+    .map((f) => (f.mt === 'chat_message_bot_status' ? f.stage : ''));
   return stages.at(-1) ?? (view.frames.length > 0 ? 'typing' : 'queued');
 }
 
@@ -105,7 +107,12 @@ export const workerKillStreaming: Scenario = {
   env: (sizes) => ({ apis: 2, workers: 2, env: syntheticEnv(sizes) }),
   async run(env, ctx) {
     const { tokens } = ctx.sizes;
-    const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'kill-stream', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    const answers = await startAnswers(env, {
+      count: ctx.sizes.answers,
+      scenario: 'kill-stream',
+      allowed: ['complete'],
+      expectedText: syntheticAnswer(tokens),
+    });
     answers.push(...(await askFollowUps(answers, 'kill-stream', syntheticAnswer(tokens))));
     const k = between(ctx.random, 3, Math.max(4, Math.floor(tokens * 0.6)));
     const target = await firstToReach(answers, (f) => f.mt === 'chat_message_bot_partial' && f.seq >= k);
@@ -126,7 +133,12 @@ export const workerKillBeforeFinish: Scenario = {
   }),
   async run(env, ctx) {
     const { tokens, tokensPerSecond } = ctx.sizes;
-    const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'kill-finish', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    const answers = await startAnswers(env, {
+      count: ctx.sizes.answers,
+      scenario: 'kill-finish',
+      allowed: ['complete'],
+      expectedText: syntheticAnswer(tokens),
+    });
     answers.push(...(await askFollowUps(answers, 'kill-finish', syntheticAnswer(tokens))));
     const streamMs = tokensPerSecond > 0 ? (tokens / tokensPerSecond) * 1000 : 1000;
     const pattern = /pausing before finish/;

@@ -17,10 +17,19 @@ export const workerStall: Scenario = {
   title: 'worker SIGSTOPped past its lock, then SIGCONTed (zombie)',
   fast: false,
   envKey: 'stall',
-  env: (sizes) => ({ apis: 2, workers: 2, env: syntheticEnv({ ...sizes, tokens: Math.max(sizes.tokens, 300), tokensPerSecond: Math.min(sizes.tokensPerSecond, 30) }) }),
+  env: (sizes) => ({
+    apis: 2,
+    workers: 2,
+    env: syntheticEnv({ ...sizes, tokens: Math.max(sizes.tokens, 300), tokensPerSecond: Math.min(sizes.tokensPerSecond, 30) }),
+  }),
   async run(env, ctx) {
     const tokens = Math.max(ctx.sizes.tokens, 300);
-    const answers = await startAnswers(env, { count: ctx.sizes.answers, scenario: 'stall', allowed: ['complete'], expectedText: syntheticAnswer(tokens) });
+    const answers = await startAnswers(env, {
+      count: ctx.sizes.answers,
+      scenario: 'stall',
+      allowed: ['complete'],
+      expectedText: syntheticAnswer(tokens),
+    });
     answers.push(...(await askFollowUps(answers, 'stall', syntheticAnswer(tokens))));
     const k = between(ctx.random, 5, 40);
     const target = await firstToReach(answers, (f) => f.mt === 'chat_message_bot_partial' && f.seq >= k);
@@ -40,7 +49,8 @@ export const workerStall: Scenario = {
     ctx.log(`SIGCONTed ${worker.name} after ${stalledMs} ms`);
     const problems: string[] = [];
     const notTaken = affected.filter((_, i) => !takenOver[i]);
-    if (notTaken.length > 0) problems.push(`${notTaken.length} answers of the stalled worker were not taken over within ${TAKEOVER_WAIT_MS} ms`);
+    if (notTaken.length > 0)
+      problems.push(`${notTaken.length} answers of the stalled worker were not taken over within ${TAKEOVER_WAIT_MS} ms`);
     const verification = await verify(env, answers, { terminalTimeoutMs: 60_000 });
     return {
       verification,
