@@ -14,6 +14,8 @@ const apiEnvSchema = z.object({
   NODE_ID: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
   SOCKETIO_POLLING: envBoolean.default(false),
+  /** Opens /admin (Bull Board) to holders of this bearer token; unset, /admin answers 401 to everyone. */
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;

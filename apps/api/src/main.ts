@@ -14,6 +14,8 @@ import { ConnectionRegistry } from './connection-registry.ts';
 import { attachSocketIo } from './gateways/socketio-gateway.ts';
 import { sseRouter } from './gateways/sse-gateway.ts';
 import { attachWebSocket } from './gateways/websocket-gateway.ts';
+import { tokenAdminAuth } from './http/admin-auth.ts';
+import { adminRoutes } from './http/admin-routes.ts';
 import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
   app.disable('x-powered-by');
   app.use(cors(config.CORS_ORIGIN));
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
+  app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
   app.use(organisationRoutes({ knowledge, ingestion }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps));
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info('api node listening', { host: config.HOST, port, nodeId, store: store.kind, pid: process.pid });
+  if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: /admin answers 401 to everyone');
 }
 
 main().catch((err: unknown) => {
