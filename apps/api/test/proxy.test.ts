@@ -2,7 +2,7 @@ import type { GenerationFrame } from '@ragstream/protocol';
 import { syntheticAnswer } from '@ragstream/rag';
 import { HttpClient, SioChatClient, SseChatClient, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { messagesOf } from './helpers.ts';
+import { eventually, messagesOf } from './helpers.ts';
 import { ensureNginxBinary, NginxProxy } from './nginx-proxy.ts';
 
 /** 200 tokens at 50 per second: a 4 s answer, long enough to see streaming and to drop a socket mid-answer. */
@@ -135,13 +135,53 @@ describe.skipIf('reason' in nginx)(
         expect(stored?.text).toBe(text);
         expect(text).toBe(ANSWER);
 
-        // nginx's access log names the node behind each socket: the two were different.
-        const sockets = proxy.requests().filter((r) => r.uri.startsWith(`/chat/ws/${chatId}`));
+        // nginx's access log (written as each socket closes) names the node behind it: the two differ.
+        const sockets = await eventually(
+          async () => proxy.requests().filter((r) => r.uri.startsWith(`/chat/ws/${chatId}`)),
+          (all) => all.length >= 2,
+        );
         expect(sockets.map((r) => r.status)).toEqual([101, 101]);
         expect(new Set(sockets.map((r) => r.upstream)).size).toBe(2);
       } finally {
         await first.close();
         await resumed?.close();
+      }
+    });
+
+    it('a Socket.IO client dropped mid-answer resumes on the other node with auth { generationId, lastSeq }', async () => {
+      const chatId = await http.createChat('123');
+      const first = await SioChatClient.connect(proxy.url, { chatId });
+      let resumed: SioChatClient | undefined;
+      try {
+        first.emit('message_upload', { message: 'Hello!', userId: '123' });
+        const confirm = await first.collector.waitForMt('message_upload_confirm');
+        const generationId = confirm.generationId ?? '';
+        await first.collector.waitForMt('chat_message_bot_partial', (f) => f.generationId === generationId && f.seq >= 4);
+        first.close();
+        const before = first.collector.ofGeneration(generationId) as GenerationFrame[];
+        expect(before.some((f) => f.mt === 'chat_message_bot_complete')).toBe(false);
+        const lastSeq = before.at(-1)?.seq ?? 0;
+
+        resumed = await SioChatClient.connect(proxy.url, { chatId, generationId, lastSeq });
+        const done = await resumed.collector.waitForTerminal(generationId);
+        resumed.close();
+        const after = resumed.collector.ofGeneration(generationId) as GenerationFrame[];
+        expect([...before, ...after].map((f) => f.seq)).toEqual(Array.from({ length: done.seq }, (_, i) => i + 1));
+        const text = [...before, ...after].map((f) => (f.mt === 'chat_message_bot_partial' ? f.delta : '')).join('');
+        const stored = (await messagesOf(http, chatId)).find((m) => m.generationId === generationId);
+        expect(stored?.text).toBe(text);
+        expect(text).toBe(ANSWER);
+
+        // Each Socket.IO connection is one WebSocket through the proxy, logged by nginx when it closes.
+        const sockets = await eventually(
+          async () => proxy.requests().filter((r) => r.uri.startsWith('/socket.io/')),
+          (all) => all.length >= 2,
+        );
+        expect(sockets.slice(-2).map((r) => r.status)).toEqual([101, 101]);
+        expect(new Set(sockets.slice(-2).map((r) => r.upstream)).size).toBe(2);
+      } finally {
+        first.close();
+        resumed?.close();
       }
     });
   },
