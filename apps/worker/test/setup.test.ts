@@ -1,0 +1,64 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '@ragstream/testing';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'ragstream-setup-'));
+
+function runSetup(): { status: number | null; output: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir };
+  // An inherited MONGODB_URL would send the setup to a server instead of DATA_DIR.
+  delete env.MONGODB_URL;
+  const result = spawnSync('npm', ['run', '--silent', 'setup'], { cwd: REPO_ROOT, env, encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('npm run setup (embedded SQLite)', () => {
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('creates every table and index, and a second run changes nothing', () => {
+    const first = runSetup();
+    expect(first.status, first.output).toBe(0);
+    expect(first.output).toContain('stores set up');
+    const second = runSetup();
+    expect(second.status, second.output).toBe(0);
+
+    const db = new Database(join(dataDir, 'ragstream.sqlite'), { readonly: true });
+    try {
+      const names = (type: string): string[] =>
+        (db.prepare('SELECT name FROM sqlite_master WHERE type = ? ORDER BY name').all(type) as { name: string }[])
+          .map((row) => row.name)
+          .filter((name) => !name.startsWith('sqlite_'));
+      expect(names('table')).toEqual(
+        expect.arrayContaining(['chat_messages', 'chats', 'document_chunks', 'document_contents', 'documents', 'organisations']),
+      );
+      expect(names('index')).toEqual(
+        expect.arrayContaining([
+          'chats_user_created',
+          'chat_messages_chat_created',
+          'chat_messages_client_message',
+          'chat_messages_generation',
+          'documents_organisation_created',
+          'document_chunks_document_index',
+        ]),
+      );
+      // A set-up store holds no data: setup only creates structure.
+      expect(db.prepare('SELECT count(*) AS n FROM chats').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  }, 120_000);
+
+  it('fails with the variable at fault when the configuration is invalid', () => {
+    const result = spawnSync('npm', ['run', '--silent', 'setup'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, DATA_DIR: dataDir, MONGODB_URL: 'not a url' },
+      encoding: 'utf8',
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('MONGODB_URL');
+  }, 60_000);
+});
