@@ -7,9 +7,12 @@ import type { ChatStore } from '@ragstream/store';
 import { ApiError, chatNotFound } from './api-error.ts';
 import type { ChatService } from './chat-service.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
+import type { ApiMetrics } from './metrics/api-metrics.ts';
+import type { ConnectionMeter, TransportKind } from './metrics/connection-meter.ts';
 
 /** How a ChatConnection reaches its client, whatever the transport. */
 export interface ClientTransport {
+  readonly kind: TransportKind;
   send(frame: ServerFrame): void;
   /** Ends the client's connection; the client may reconnect (to any node) and resume. */
   disconnect(reason: DisconnectReason): void;
@@ -26,6 +29,7 @@ export interface ConnectionDeps {
   connections: ConnectionRegistry;
   maxMessageBytes: number;
   logger: Logger;
+  metrics: ApiMetrics;
 }
 
 /**
@@ -39,26 +43,32 @@ export class ChatConnection {
   private opening: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private inbound: Promise<void> = Promise.resolve();
+  private readonly meter: ConnectionMeter;
 
   private constructor(
     private readonly deps: ConnectionDeps,
     readonly chatId: string,
     private readonly transport: ClientTransport,
-  ) {}
+    resuming: boolean,
+  ) {
+    this.meter = deps.metrics.openConnection(transport.kind, resuming);
+  }
 
   /** Throws ApiError('chat_not_found') for an unknown chat. */
   static async open(deps: ConnectionDeps, chatId: string, resume: ResumeParams, transport: ClientTransport): Promise<ChatConnection> {
     if (!(await deps.store.getChat(chatId))) throw chatNotFound(chatId);
-    const connection = new ChatConnection(deps, chatId, transport);
-    // Registered before the first await, so that a shutdown meanwhile waits for this open too.
-    deps.connections.add(connection);
-    connection.opening = connection.start(resume);
+    const connection = new ChatConnection(deps, chatId, transport, resume.generationId !== undefined);
     try {
+      // Registered before the first await, so that a shutdown meanwhile waits for this open too.
+      deps.connections.add(connection);
+      connection.opening = connection.start(resume);
       await connection.opening;
     } catch (err) {
       deps.connections.delete(connection);
+      connection.meter.close();
       throw err;
     }
+    connection.meter.live();
     return connection;
   }
 
@@ -67,7 +77,7 @@ export class ChatConnection {
     try {
       this.subscription = await Subscription.open(this.deps.subscriptions, this.chatId, resume, {
         send: (frame) => {
-          if (!this.closed) this.transport.send(frame);
+          if (!this.closed) this.send(frame);
         },
         fail: (err) => {
           this.deps.logger.error('frame stream interrupted; disconnecting the client so that it resumes', { chatId: this.chatId, err });
@@ -83,31 +93,34 @@ export class ChatConnection {
 
   /** Handles one JSON text frame. */
   handleText(text: string): Promise<void> {
-    return this.enqueue(() => parseClientFrameText(text, this.deps.maxMessageBytes));
+    const receivedAt = performance.now();
+    return this.enqueue(() => parseClientFrameText(text, this.deps.maxMessageBytes), receivedAt);
   }
 
   /** Handles one decoded inbound frame; every failure becomes an `error` frame and the connection stays open. */
   handle(input: unknown): Promise<void> {
-    return this.enqueue(() => parseClientFrame(input, this.deps.maxMessageBytes));
+    const receivedAt = performance.now();
+    return this.enqueue(() => parseClientFrame(input, this.deps.maxMessageBytes), receivedAt);
   }
 
   /** One frame at a time per connection, so that a client's messages are stored in the order it sent them. */
-  private enqueue(parse: () => ParsedClientFrame): Promise<void> {
+  private enqueue(parse: () => ParsedClientFrame, receivedAt: number): Promise<void> {
     if (this.closed) return this.inbound;
-    this.inbound = this.inbound.then(() => this.dispatch(parse()));
+    this.inbound = this.inbound.then(() => this.dispatch(parse(), receivedAt));
     return this.inbound;
   }
 
-  private async dispatch(parsed: ParsedClientFrame): Promise<void> {
+  /** `receivedAt`: performance.now() when the frame arrived, before it waited behind earlier ones. */
+  private async dispatch(parsed: ParsedClientFrame, receivedAt: number): Promise<void> {
     if (!parsed.ok) {
-      this.transport.send(parsed.error);
+      this.send(parsed.error);
       return;
     }
     const frame = parsed.frame;
     const clientMessageId = frame.mt === 'message_upload' ? frame.clientMessageId : undefined;
     try {
       if (frame.mt === 'stop') {
-        await this.deps.service.stop(this.chatId);
+        await this.deps.service.stop(this.chatId, receivedAt);
         return;
       }
       const stored = await this.deps.service.storeUserMessage(this.chatId, {
@@ -118,8 +131,9 @@ export class ChatConnection {
         userId: frame.userId,
         timezone: frame.timezone,
         selectedLanguage: frame.selectedLanguage,
+        receivedAt,
       });
-      this.transport.send({
+      this.send({
         mt: 'message_upload_confirm',
         chatId: this.chatId,
         messageId: stored.message.id,
@@ -130,12 +144,17 @@ export class ChatConnection {
       await dispatch?.();
     } catch (err) {
       if (err instanceof ApiError) {
-        this.transport.send(err.toFrame(clientMessageId));
+        this.send(err.toFrame(clientMessageId));
         return;
       }
       this.deps.logger.error('frame handling failed', { chatId: this.chatId, mt: frame.mt, err });
-      this.transport.send(errorFrame('internal', 'the server could not handle this frame; try again', clientMessageId));
+      this.send(errorFrame('internal', 'the server could not handle this frame; try again', clientMessageId));
     }
+  }
+
+  private send(frame: ServerFrame): void {
+    this.transport.send(frame);
+    this.meter.sent(frame);
   }
 
   /** Ends the client's connection and lets go of the chat. */
@@ -164,5 +183,6 @@ export class ChatConnection {
         this.deps.logger.warn('closing a chat connection failed', { chatId: this.chatId, err: result.reason });
     }
     this.deps.connections.delete(this);
+    this.meter.close();
   }
 }

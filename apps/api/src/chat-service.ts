@@ -16,6 +16,8 @@ export interface AnswerOptions {
   userId: string;
   timezone?: string | undefined;
   selectedLanguage?: string | undefined;
+  /** performance.now() when the message arrived at this node; defaults to the admission. */
+  receivedAt?: number | undefined;
 }
 
 export interface StoredUserMessage {
@@ -33,6 +35,13 @@ export interface ChatServiceDeps {
   log: FrameLog;
   redis: Redis;
   keys: RedisKeys;
+  clock: AnswerClock;
+}
+
+/** Where the node notes when answers and stops were asked for, to time what clients then receive. */
+export interface AnswerClock {
+  answerRequested(generationId: string, receivedAt: number): void;
+  stopRequested(chatId: string, receivedAt: number): void;
 }
 
 /** What every transport does with a chat: store messages, request answers, stop, report status. */
@@ -83,11 +92,14 @@ export class ChatService {
     };
     const admission = await this.deps.lifecycle.admit(data);
     if (admission.kind === 'finished') return undefined;
+    this.deps.clock.answerRequested(stored.generationId, options.receivedAt ?? performance.now());
     return () => this.deps.lifecycle.dispatch(data);
   }
 
-  async stop(chatId: string): Promise<string[]> {
+  /** `receivedAt`: performance.now() when the stop arrived at this node. */
+  async stop(chatId: string, receivedAt = performance.now()): Promise<string[]> {
     if (!(await this.deps.store.getChat(chatId))) throw chatNotFound(chatId);
+    this.deps.clock.stopRequested(chatId, receivedAt);
     return this.deps.lifecycle.stop(chatId);
   }
 

@@ -1,7 +1,7 @@
 import { ApiError } from './api-error.ts';
 
-/** What shutdown needs of a connection: end it and wait until it has let go of its chat. */
-export interface ShutdownableConnection {
+/** What the registry needs of a ChatConnection; typed here so that the two files do not import each other. */
+export interface RegisteredConnection {
   disconnect(reason: 'shutting_down'): Promise<void>;
 }
 
@@ -10,16 +10,16 @@ export interface ShutdownableConnection {
  * all and wait until each has let go of its chat before Redis and the stores close.
  */
 export class ConnectionRegistry {
-  private readonly open = new Set<ShutdownableConnection>();
+  private readonly open = new Set<RegisteredConnection>();
   private accepting = true;
 
   /** Throws ApiError('unavailable') once the node is shutting down. */
-  add(connection: ShutdownableConnection): void {
+  add(connection: RegisteredConnection): void {
     if (!this.accepting) throw new ApiError('unavailable', 'the server is shutting down; connect again');
     this.open.add(connection);
   }
 
-  delete(connection: ShutdownableConnection): void {
+  delete(connection: RegisteredConnection): void {
     this.open.delete(connection);
   }
 

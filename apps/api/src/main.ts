@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
-import { ConfigError, createLogger, healthRouter, Shutdown } from '@ragstream/runtime';
+import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import express from 'express';
 import type { ConnectionDeps } from './chat-connection.ts';
@@ -20,6 +20,7 @@ import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { organisationRoutes } from './http/organisation-routes.ts';
+import { ApiMetrics } from './metrics/api-metrics.ts';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
@@ -43,7 +44,8 @@ async function main(): Promise<void> {
   const queue = new GenerationQueue(redis, keys, logger);
   const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   const ingestion = new IngestionQueue(redis, keys);
-  const service = new ChatService({ store, queue, lifecycle, log, redis, keys });
+  const metrics = new ApiMetrics([queue.queue, ingestion.queue], logger);
+  const service = new ChatService({ store, queue, lifecycle, log, redis, keys, clock: metrics });
   const presence = new Presence(redis, keys, nodeId, logger);
   presence.start();
   const hub = new FrameHub(frameSubscriber, keys, logger);
@@ -56,10 +58,13 @@ async function main(): Promise<void> {
     connections,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     logger,
+    metrics,
   };
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(metrics.countHttpErrors);
+  app.use(metricsRouter(metrics.registry, config.METRICS_TOKEN));
   app.use(cors(config.CORS_ORIGIN));
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
   app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));

@@ -10,6 +10,8 @@ import type { Logger } from '@ragstream/runtime';
 import type { Job } from 'bullmq';
 import { DelayedError } from 'bullmq';
 import { AbandonWatch } from './abandon-watch.ts';
+import type { GenerationJobOutcome, WorkerMetrics } from './worker-metrics.ts';
+import { secondsSince } from './worker-metrics.ts';
 
 /** How long a job that is not its chat's turn waits before it looks again; normally it is promoted sooner. */
 const TURN_RECHECK_MS = 5_000;
@@ -24,6 +26,7 @@ export interface ProcessorDeps {
   /** Chaos suite only: pause between the last token and the terminal frame. */
   pauseBeforeFinishMs: number;
   logger: Logger;
+  metrics: WorkerMetrics;
 }
 
 export type ProcessOutcome = BotStatus | 'superseded' | 'already-finished';
@@ -39,6 +42,19 @@ export class GenerationProcessor {
 
   /** Declared with three parameters: BullMQ passes the cancellation signal only to such processors. */
   readonly process = async (job: Job<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<ProcessOutcome> => {
+    const startedAt = performance.now();
+    try {
+      const outcome = await this.run(job, token, signal);
+      this.deps.metrics.generationJobEnded(outcome === 'already-finished' ? 'already_finished' : outcome, secondsSince(startedAt));
+      return outcome;
+    } catch (err) {
+      // A job that waits for its chat's turn has not run yet; it is timed when it does.
+      if (!(err instanceof DelayedError)) this.deps.metrics.generationJobEnded(thrownOutcome(job), secondsSince(startedAt));
+      throw err;
+    }
+  };
+
+  private async run(job: Job<GenerateJobData>, token: string | undefined, signal: AbortSignal | undefined): Promise<ProcessOutcome> {
     const data = generateJobSchema.parse(job.data);
     const { lifecycle } = this.deps;
     const { chatId, generationId } = data;
@@ -58,8 +74,9 @@ export class GenerationProcessor {
       await lifecycle.endUnrun(chatId, generationId, 'stopped');
       return 'stopped';
     }
+    this.deps.metrics.attemptStarted(begin.attempt, job.timestamp);
     return this.generate(job, data, begin.attempt, signal);
-  };
+  }
 
   private async generate(
     job: Job<GenerateJobData>,
@@ -170,6 +187,11 @@ type Verdict =
   | { kind: 'retry'; error: Error }
   | { kind: 'end'; status: 'complete' | 'stopped' }
   | { kind: 'end'; status: 'failed'; error: string };
+
+/** BullMQ runs a job that threw again while it has attempts left. */
+function thrownOutcome(job: Job<GenerateJobData>): GenerationJobOutcome {
+  return job.attemptsMade + 1 < (job.opts.attempts ?? 1) ? 'retry' : 'failed';
+}
 
 function toRequest(data: GenerateJobData) {
   return {

@@ -8,6 +8,8 @@ import type { ChunkRecord, DocumentFormat, KnowledgeStore, NewChunk } from '@rag
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { RetrievalComponents } from './retrieval-components.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
+import { secondsSince } from './worker-metrics.ts';
 
 /** Texts per embedding request: large enough to amortise a remote call, small enough to report progress. */
 const EMBED_BATCH = 32;
@@ -18,6 +20,7 @@ export interface IngestionDeps {
   chunkSize: number;
   chunkOverlap: number;
   logger: Logger;
+  metrics: WorkerMetrics;
 }
 
 export type IngestionOutcome = 'ready' | 'superseded' | 'deleted';
@@ -32,19 +35,30 @@ export class IngestionProcessor {
   constructor(private readonly deps: IngestionDeps) {}
 
   readonly process = async (job: Job<IngestionJobData>, _token?: string, signal?: AbortSignal): Promise<IngestionOutcome> => {
+    const startedAt = performance.now();
+    try {
+      const outcome = await this.run(job, signal);
+      this.deps.metrics.ingestionEnded(outcome, secondsSince(startedAt));
+      return outcome;
+    } catch (err) {
+      this.deps.metrics.ingestionEnded(isFinalAttempt(job, err) ? 'failed' : 'retry', secondsSince(startedAt));
+      throw err;
+    }
+  };
+
+  private async run(job: Job<IngestionJobData>, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
     if (job.name === DELETE_DOCUMENT_JOB_NAME) return this.remove(deleteDocumentJobSchema.parse(job.data), signal);
     const data = ingestJobSchema.parse(job.data);
     try {
       return await this.ingest(job, data, signal);
     } catch (err) {
-      const final = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (final) {
+      if (isFinalAttempt(job, err)) {
         const error = err instanceof Error ? err.message : String(err);
         await this.deps.knowledge.updateDocumentStatus(data.documentId, data.revision, { status: 'failed', error });
       }
       throw err;
     }
-  };
+  }
 
   private async ingest(job: Job<IngestionJobData>, data: IngestJobData, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
     const { knowledge, retrieval } = this.deps;
@@ -80,6 +94,7 @@ export class IngestionProcessor {
 
     const saved = await knowledge.replaceChunks(documentId, revision, chunks);
     if (!saved) return 'superseded';
+    this.deps.metrics.chunksIngested(saved.length);
     await retrieval.vectorStore.deleteDocument(organisationId, documentId, signal);
     await retrieval.vectorStore.upsert(
       saved.map((chunk, i) => ({
@@ -112,6 +127,11 @@ export class IngestionProcessor {
       signal,
     );
   }
+}
+
+/** BullMQ will not run the job again after this error. */
+function isFinalAttempt(job: Job<IngestionJobData>, err: unknown): boolean {
+  return err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 }
 
 /** The parse stage: a PDF's text is extracted (a broken PDF will not parse on a retry either). */

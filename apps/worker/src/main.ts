@@ -5,8 +5,8 @@ import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import type { GenerateJobData } from '@ragstream/protocol';
 import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { IngestionJobData } from '@ragstream/realtime';
-import { countConnections, createRedis, FrameLog, listenForCancellations } from '@ragstream/realtime';
-import { ConfigError, createLogger, healthRouter, Shutdown } from '@ragstream/runtime';
+import { countConnections, createRedis, FrameLog, IngestionQueue, listenForCancellations } from '@ragstream/realtime';
+import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import { Worker } from 'bullmq';
 import express from 'express';
@@ -16,6 +16,7 @@ import { IngestionProcessor } from './ingestion-processor.ts';
 import { StorePipelineContext } from './pipeline-context.ts';
 import { createResponder } from './responder-factory.ts';
 import { createRetrievalComponents } from './retrieval-components.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
 
 /*
  * Lock timing: a SIGKILLed worker's job is retried by another within
@@ -44,7 +45,11 @@ async function main(): Promise<void> {
   const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
   const queue = new GenerationQueue(redis, keys, logger);
   const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
-  const responder = createResponder(config, new StorePipelineContext(store, knowledge, retrieval.retriever));
+  // Read by the queue gauges only; the worker itself takes ingestion jobs through its Worker.
+  const ingestQueue = new IngestionQueue(redis, keys);
+  const metrics = new WorkerMetrics([queue.queue, ingestQueue.queue], logger);
+  const context = new StorePipelineContext(store, knowledge, retrieval.retriever, metrics.retrieved);
+  const responder = createResponder(config, context, metrics.modelRequested);
   const processor = new GenerationProcessor({
     log,
     lifecycle,
@@ -54,6 +59,7 @@ async function main(): Promise<void> {
     abandonAfterMs: config.ABANDON_AFTER_SECONDS * 1000,
     pauseBeforeFinishMs: config.RAGSTREAM_TEST_PAUSE_BEFORE_FINISH_MS,
     logger,
+    metrics,
   });
 
   // Jobs record which process ran them (job.processedBy), for operators and the crash test.
@@ -86,6 +92,7 @@ async function main(): Promise<void> {
     chunkSize: config.CHUNK_SIZE,
     chunkOverlap: config.CHUNK_OVERLAP,
     logger,
+    metrics,
   });
   const ingestWorker = new Worker<IngestionJobData>(INGEST_QUEUE, ingestion.process, {
     name: workerName,
@@ -105,6 +112,7 @@ async function main(): Promise<void> {
   let server: ReturnType<typeof createServer> | undefined;
   if (config.WORKER_HTTP_PORT !== undefined) {
     const app = express();
+    app.use(metricsRouter(metrics.registry, config.METRICS_TOKEN));
     app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
     server = createServer(app);
     const listening = server;
@@ -115,7 +123,7 @@ async function main(): Promise<void> {
   shutdown.add('http', () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
   shutdown.add('workers', () => Promise.all([worker.close(), ingestWorker.close()]));
   shutdown.add('cancel-subscriber', () => cancelSubscriber.quit());
-  shutdown.add('queue', () => queue.close());
+  shutdown.add('queue', () => Promise.all([queue.close(), ingestQueue.close()]));
   shutdown.add('redis', () => Promise.all([redis.quit(), bullConnection.quit()]));
   shutdown.add('indexes', () => retrieval.vectorStore.close());
   shutdown.add('stores', () => Promise.all([store.close(), knowledge.close()]));

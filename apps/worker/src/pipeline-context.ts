@@ -7,6 +7,8 @@ export class StorePipelineContext implements PipelineContext {
     private readonly chats: ChatStore,
     private readonly knowledge: KnowledgeStore,
     private readonly retriever: HybridRetriever,
+    /** Told the seconds each successful retrieval took. */
+    private readonly onRetrieved: (seconds: number) => void,
   ) {}
 
   async organisation(organisationId: string): Promise<OrganisationProfile | null> {
@@ -23,8 +25,10 @@ export class StorePipelineContext implements PipelineContext {
 
   /** Hybrid hits joined with their chunks; vectors of chunks that no longer exist are skipped. */
   async retrieve(organisationId: string, query: string, options: { topK: number; signal: AbortSignal }): Promise<RetrievedPassage[]> {
+    const startedAt = performance.now();
     const hits = await this.retriever.retrieve(organisationId, query, options);
     const chunks = new Map((await this.knowledge.getChunks(hits.map((h) => h.chunkId))).map((c) => [c.id, c]));
+    this.onRetrieved((performance.now() - startedAt) / 1000);
     return hits.flatMap((hit) => {
       const chunk = chunks.get(hit.chunkId);
       if (!chunk || chunk.organisationId !== organisationId) return [];

@@ -1,4 +1,4 @@
-import type { PipelineContext, Responder } from '@ragstream/rag';
+import type { ModelRequestObserver, PipelineContext, Responder } from '@ragstream/rag';
 import { LlmAnswerGenerator, OfflineAnswerGenerator, OpenAiChatModel, RagResponder, SyntheticResponder } from '@ragstream/rag';
 import type { WorkerConfig } from './config.ts';
 
@@ -8,7 +8,7 @@ const HISTORY_TURNS = 6;
 const MIN_OVERLAP = 0.2;
 
 /** LLM_PROVIDER: `offline` (extractive, grounded), `openai` (any OpenAI-compatible server), `synthetic` (load tests). */
-export function createResponder(config: WorkerConfig, context: PipelineContext): Responder {
+export function createResponder(config: WorkerConfig, context: PipelineContext, onModelRequest: ModelRequestObserver): Responder {
   if (config.LLM_PROVIDER === 'synthetic') {
     return new SyntheticResponder(config.SYNTHETIC_TOKENS, config.SYNTHETIC_TOKENS_PER_SECOND);
   }
@@ -21,6 +21,7 @@ export function createResponder(config: WorkerConfig, context: PipelineContext):
             model: config.LLM_MODEL,
             timeoutMs: config.LLM_TIMEOUT_MS,
             maxRetries: config.LLM_MAX_RETRIES,
+            onRequest: onModelRequest,
           }),
         )
       : new OfflineAnswerGenerator();

@@ -33,4 +33,6 @@ export const commonEnvShape = {
   GENERATION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
   ABANDON_AFTER_SECONDS: z.coerce.number().positive().default(120),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Set: `/metrics` requires `Authorization: Bearer <token>`. Unset: it is open. */
+  METRICS_TOKEN: z.string().min(1).optional(),
 };

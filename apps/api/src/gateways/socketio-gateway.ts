@@ -45,6 +45,7 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
     }
     const data = socket.data as HandshakeData;
     data.connection = ChatConnection.open(deps, chatId, resume.data, {
+      kind: 'socketio',
       send: (frame) => socket.emit(frame.mt, frame),
       disconnect: () => socket.disconnect(true),
     });

@@ -38,6 +38,7 @@ export function sseRouter(deps: ConnectionDeps): Router {
     };
     const pending: SseFrame[] = [];
     const connection = await ChatConnection.open(deps, chatId, resume, {
+      kind: 'sse',
       send: (frame) => {
         if (frame.mt === 'message_upload_confirm' || frame.mt === 'error') return;
         if (res.headersSent) write(frame);

@@ -52,6 +52,7 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
     try {
       if (!resume.success) throw new ApiError('invalid_query', 'generationId must be a string and lastSeq a non-negative integer');
       connection = await ChatConnection.open(deps, chatId, resume.data, {
+        kind: 'websocket',
         send: (frame) => {
           if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
         },
@@ -61,6 +62,7 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
       const error = err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat');
       if (!(err instanceof ApiError)) logger.error('websocket open failed', { chatId, err });
       ws.send(JSON.stringify(error.toFrame()));
+      deps.metrics.errorSent(error.code);
       ws.close(CLOSE_CODES[error.code] ?? 1011, error.message);
       return;
     }

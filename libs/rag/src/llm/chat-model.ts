@@ -11,6 +11,24 @@ export interface ChatModelOptions {
   maxTokens?: number;
 }
 
+/** One request to a model, reported when it ends; for metrics, never for control flow. */
+export interface ModelRequestReport {
+  model: string;
+  operation: 'stream' | 'complete';
+  seconds: number;
+  /** `aborted`: the caller's signal fired or the caller stopped reading the stream. */
+  outcome: 'ok' | 'error' | 'aborted';
+  /** Tokens in and out, from the provider's usage report when it sends one. */
+  usage?: ModelUsage;
+}
+
+export interface ModelUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export type ModelRequestObserver = (report: ModelRequestReport) => void;
+
 /**
  * LLM provider port. Implementations reject with `LlmError` on provider
  * failures and with the signal's reason (never an `LlmError`) on abort, so that

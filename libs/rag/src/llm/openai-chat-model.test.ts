@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScriptedOpenAiChatServer } from '../testing/scripted-openai-chat-server.ts';
-import type { ChatTurn } from './chat-model.ts';
+import type { ChatTurn, ModelRequestReport } from './chat-model.ts';
 import { LlmError } from './llm-error.ts';
 import type { OpenAiChatModelConfig } from './openai-chat-model.ts';
 import { OpenAiChatModel } from './openai-chat-model.ts';
@@ -63,6 +63,39 @@ describe('OpenAiChatModel against a scripted OpenAI-compatible server', () => {
     expect(request?.messages).toEqual(MESSAGES);
     expect(request?.body).toMatchObject({ temperature: 0.2, max_tokens: 64 });
     expect(request?.headers['authorization']).toBe('Bearer test-key');
+  });
+
+  it('asks for usage when streaming and reports each request with its latency, outcome and tokens', async () => {
+    const reports: ModelRequestReport[] = [];
+    const chat = model({ onRequest: (report) => reports.push(report) });
+    server.enqueue({ type: 'text', tokens: ['We ', 'open ', 'at ', '9.'] });
+    server.enqueue({ type: 'text', tokens: ['Yes.'] });
+    server.enqueue({ type: 'http-error', status: 400, message: 'bad request' });
+
+    await collect(chat.stream(MESSAGES, { signal: new AbortController().signal }));
+    await chat.complete(MESSAGES, { signal: new AbortController().signal });
+    await caught(() => collect(chat.stream(MESSAGES, { signal: new AbortController().signal })));
+
+    expect(server.chatRequests()[0]?.body).toMatchObject({ stream_options: { include_usage: true } });
+    // The scripted server counts words: 7 in the prompt.
+    expect(reports).toEqual([
+      {
+        model: 'scripted-chat',
+        operation: 'stream',
+        seconds: expect.any(Number),
+        outcome: 'ok',
+        usage: { promptTokens: 7, completionTokens: 4 },
+      },
+      {
+        model: 'scripted-chat',
+        operation: 'complete',
+        seconds: expect.any(Number),
+        outcome: 'ok',
+        usage: { promptTokens: 7, completionTokens: 1 },
+      },
+      { model: 'scripted-chat', operation: 'stream', seconds: expect.any(Number), outcome: 'error' },
+    ]);
+    for (const report of reports) expect(report.seconds).toBeGreaterThan(0);
   });
 
   it('sends max_completion_tokens when configured to', async () => {

@@ -1,6 +1,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
-import type { ChatModel, ChatModelOptions, ChatTurn } from './chat-model.ts';
+import type { CompletionUsage } from 'openai/resources/completions';
+import type { ChatModel, ChatModelOptions, ChatTurn, ModelRequestObserver, ModelRequestReport, ModelUsage } from './chat-model.ts';
 import { LlmError } from './llm-error.ts';
 import { untilAborted } from './until-aborted.ts';
 
@@ -23,6 +24,8 @@ export interface OpenAiChatModelConfig {
    * accept `max_completion_tokens`, while many local servers only know `max_tokens`.
    */
   maxTokensField?: 'max_tokens' | 'max_completion_tokens';
+  /** Told of every request when it ends (latency, outcome, token usage); must not throw. */
+  onRequest?: ModelRequestObserver;
 }
 
 type RequestBody = Omit<ChatCompletionCreateParamsBase, 'stream'>;
@@ -59,10 +62,18 @@ export class OpenAiChatModel implements ChatModel {
     signal.throwIfAborted();
     let idleTimer: NodeJS.Timeout | undefined;
     let idleTimedOut = false;
+    const startedAt = performance.now();
+    // Stays 'aborted' when the consumer stops reading before the end.
+    let outcome: ModelRequestReport['outcome'] = 'aborted';
+    let usage: ModelUsage | undefined;
     try {
       const chunks = await untilAborted(
         // The caller's signal goes to the SDK, which cancels the HTTP request when it aborts.
-        this.#client.chat.completions.create({ ...this.#body(messages, options), stream: true }, { signal }),
+        // include_usage: the last chunk (without choices) reports the tokens in and out.
+        this.#client.chat.completions.create(
+          { ...this.#body(messages, options), stream: true, stream_options: { include_usage: true } },
+          { signal },
+        ),
         signal,
       );
       // The SDK's timeout stops at the response headers; a server that stalls
@@ -77,6 +88,7 @@ export class OpenAiChatModel implements ChatModel {
       armIdleTimer();
       for await (const chunk of chunks) {
         clearTimeout(idleTimer);
+        if (chunk.usage) usage = toUsage(chunk.usage);
         // Some providers send chunks without choices (usage, Azure content-filter results).
         const delta = chunk.choices[0]?.delta?.content;
         if (delta) yield delta;
@@ -85,30 +97,46 @@ export class OpenAiChatModel implements ChatModel {
       // An aborted SDK stream ends quietly instead of throwing; say why it ended.
       if (signal.aborted) throw signal.reason;
       if (idleTimedOut) throw this.#idleTimeoutError();
+      outcome = 'ok';
     } catch (error) {
+      outcome = signal.aborted ? 'aborted' : 'error';
       throw this.#toThrown(error, signal, idleTimedOut);
     } finally {
       clearTimeout(idleTimer);
+      this.#report('stream', startedAt, outcome, usage);
     }
   }
 
   async complete(messages: ChatTurn[], options: ChatModelOptions): Promise<string> {
     const { signal } = options;
     signal.throwIfAborted();
+    const startedAt = performance.now();
+    let outcome: ModelRequestReport['outcome'] = 'error';
+    let usage: ModelUsage | undefined;
     try {
       const completion = await untilAborted(
         this.#client.chat.completions.create({ ...this.#body(messages, options), stream: false }, { signal }),
         signal,
       );
+      if (completion.usage) usage = toUsage(completion.usage);
       const choice = completion.choices[0];
       if (!choice) {
         throw new LlmError('the model returned no choices', { kind: 'invalid-response', retryable: false });
       }
       // null content (a refusal or tool call) reads as an empty reply.
+      outcome = 'ok';
       return choice.message.content ?? '';
     } catch (error) {
+      if (signal.aborted) outcome = 'aborted';
       throw this.#toThrown(error, signal, false);
+    } finally {
+      this.#report('complete', startedAt, outcome, usage);
     }
+  }
+
+  #report(operation: ModelRequestReport['operation'], startedAt: number, outcome: ModelRequestReport['outcome'], usage?: ModelUsage): void {
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.#config.onRequest?.({ model: this.#config.model, operation, seconds, outcome, ...(usage ? { usage } : {}) });
   }
 
   #body(messages: ChatTurn[], options: ChatModelOptions): RequestBody {
@@ -138,6 +166,10 @@ export class OpenAiChatModel implements ChatModel {
     if (idleTimedOut) return this.#idleTimeoutError();
     return toLlmError(error, this.name);
   }
+}
+
+function toUsage(usage: CompletionUsage): ModelUsage {
+  return { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens };
 }
 
 /** Maps an SDK or transport error to an `LlmError`, deciding whether a later retry may help. */
