@@ -18,6 +18,7 @@ import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { organisationRoutes } from './http/organisation-routes.ts';
+import { webRoutes } from './http/web-routes.ts';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
@@ -69,6 +70,7 @@ async function main(): Promise<void> {
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps));
   app.use(chatRoutes({ store, knowledge, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
+  app.use(webRoutes());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
