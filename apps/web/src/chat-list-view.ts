@@ -31,7 +31,7 @@ export function renderChatList(list: HTMLElement, chats: Chat[], currentId: stri
       const remove = document.createElement('button');
       remove.type = 'button';
       remove.className = 'chat-delete';
-      remove.textContent = '🗑';
+      remove.textContent = '✕';
       remove.setAttribute('aria-label', `Delete chat ${chat.title}`);
       remove.addEventListener('click', () => {
         if (confirm(`Delete the chat “${chat.title}” and its messages?`)) actions.remove(chat.id);
