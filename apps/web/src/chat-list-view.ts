@@ -8,6 +8,10 @@ export interface ChatListActions {
 
 /** The sidebar list of the user's chats; every control is a labelled button, so the keyboard reaches all. */
 export function renderChatList(list: HTMLElement, chats: Chat[], currentId: string | null, actions: ChatListActions): void {
+  // The list is rebuilt; a keyboard user keeps the focus on the same control of the same chat.
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const focusedChat = focused?.closest('li')?.dataset['chatId'];
+  const focusedClass = focused?.className;
   list.replaceChildren(
     ...[...chats].reverse().map((chat) => {
       const item = document.createElement('li');
@@ -40,4 +44,5 @@ export function renderChatList(list: HTMLElement, chats: Chat[], currentId: stri
       return item;
     }),
   );
+  if (focusedChat && focusedClass) list.querySelector<HTMLElement>(`li[data-chat-id="${focusedChat}"] .${focusedClass}`)?.focus();
 }

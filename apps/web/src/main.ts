@@ -77,12 +77,17 @@ class ChatPage {
   }
 
   private async refreshChats(): Promise<void> {
+    let chats: Chat[];
     try {
-      this.chats = await rest.listChats(this.user);
+      chats = await rest.listChats(this.user);
     } catch (err) {
       this.showError('Could not load your chats', err);
       return;
     }
+    // Polling must not rebuild an unchanged list: that would take the keyboard focus away.
+    const key = (list: Chat[]) => list.map((c) => `${c.id}\t${c.title}`).join('\n');
+    if (key(chats) === key(this.chats)) return;
+    this.chats = chats;
     this.renderChats();
   }
 

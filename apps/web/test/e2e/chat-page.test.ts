@@ -53,11 +53,13 @@ describe('chat page', () => {
     await page.goto(cluster.api());
     await expect.poll(() => page.locator('#connection').textContent()).toBe('Not connected');
     const input = page.getByLabel('Your message');
-    // Shift+Enter adds a line instead of sending.
-    await input.fill('How do queues work?');
-    await input.press('Shift+Enter');
+    // The keyboard alone: the message box has the focus at once; Shift+Enter adds a line, Enter sends.
+    await expect.poll(() => page.evaluate('document.activeElement?.id')).toBe('composer-input');
+    await page.keyboard.type('How do queues work?');
+    await page.keyboard.press('Shift+Enter');
     await expect.poll(() => input.inputValue()).toBe('How do queues work?\n');
-    await input.press('Enter');
+    await page.keyboard.press('Enter');
+    expect(await page.locator('#messages').getAttribute('aria-live')).toBe('polite');
 
     await liveAnswer(page).locator('.typing').waitFor(WAIT);
     await liveAnswer(page).getByText('token2', { exact: false }).waitFor(WAIT);
