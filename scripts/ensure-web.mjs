@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const web = join(dirname(fileURLToPath(import.meta.url)), '..', 'apps', 'web');
 const dist = join(web, 'dist');
-const SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json'];
+const SOURCES = ['src', 'index.html', 'vite.config.mjs', 'package.json'];
 
 function newest(path) {
   const stat = statSync(path);
