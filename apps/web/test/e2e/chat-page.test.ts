@@ -4,6 +4,7 @@ import { TestCluster } from '@ragstream/testing';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureWebBuild, launchBrowser, screenshot } from './browser.ts';
+import { DroppingProxy } from './dropping-proxy.ts';
 
 // About five seconds per answer: long enough to stop it or reload in the middle of it.
 const TOKENS = 150;
@@ -107,6 +108,26 @@ describe('chat page', () => {
     expect(((await answers(page).locator('.text').textContent()) ?? '').trim()).toBe(FULL_ANSWER);
     await expect.poll(() => page.locator('li.message.user').count()).toBe(1);
     await page.close();
+  });
+
+  it('reconnects by itself after a network drop and resumes the answer without a gap or a duplicate', async () => {
+    const proxy = await DroppingProxy.start(cluster.api());
+    const page = await browser.newPage();
+    try {
+      await page.goto(proxy.url);
+      await ask(page, 'Keep talking');
+      await liveAnswer(page).getByText('token2', { exact: false }).waitFor(WAIT);
+      proxy.dropAll();
+      await page.locator('#connection', { hasText: 'Reconnecting' }).waitFor(WAIT);
+      await page.locator('#connection', { hasText: /^Connected$/ }).waitFor(WAIT);
+      await answers(page).getByText(LAST_TOKEN, { exact: false }).waitFor(WAIT);
+      const bots = (await storedMessages(chatIdOf(page))).filter((m) => m.role === 'bot');
+      expect(bots.map((m) => m.text.trim())).toEqual([FULL_ANSWER]);
+      expect(((await answers(page).locator('.text').textContent()) ?? '').trim()).toBe(FULL_ANSWER);
+    } finally {
+      await page.close();
+      await proxy.close();
+    }
   });
 
   it('shows a second tab the new chat and the answer streaming in the first', async () => {
