@@ -76,6 +76,26 @@ describe('chat page', () => {
     await page.close();
   });
 
+  it('renames and deletes a chat from the list', async () => {
+    const page = await browser.newPage();
+    page.on('dialog', (dialog) => void (dialog.type() === 'prompt' ? dialog.accept('Renamed chat') : dialog.accept()));
+    await page.goto(cluster.api());
+    await ask(page, 'A chat to rename');
+    await page.locator('#chat-list li').first().waitFor(WAIT);
+    const chatId = chatIdOf(page);
+    await page.getByRole('button', { name: 'Rename chat A chat to rename' }).click();
+    await page.getByRole('button', { name: 'Renamed chat', exact: true }).waitFor(WAIT);
+    expect(await page.locator('#chat-title').textContent()).toBe('Renamed chat');
+    await page.getByRole('button', { name: 'Delete chat Renamed chat' }).click();
+    await page
+      .locator('#chat-list li')
+      .first()
+      .waitFor({ state: 'detached', ...WAIT });
+    expect((await fetch(`${cluster.api()}/chat/${chatId}`)).status).toBe(404);
+    expect(new URL(page.url()).searchParams.get('chat')).toBeNull();
+    await page.close();
+  });
+
   it('stops an answer with the Stop button', async () => {
     const page = await browser.newPage();
     await page.goto(cluster.api());

@@ -1,3 +1,4 @@
+import { notCoveredReply } from '@ragstream/rag';
 import { TestCluster } from '@ragstream/testing';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('documents view', () => {
-  it('uploads a document, answers from it with its source cited, and deletes it', async () => {
+  it('uploads a document, answers from it with its source cited, deletes it, and answers in the chosen language', async () => {
     const page = await browser.newPage();
     await page.goto(cluster.api());
     await page.getByText('Documents', { exact: true }).click();
@@ -58,6 +59,12 @@ describe('documents view', () => {
 
     await document.getByRole('button', { name: 'Delete document lighthouse.md' }).click();
     await document.waitFor({ state: 'detached', ...WAIT });
+
+    // The language choice is sent as selectedLanguage: with no document left, the reply says so in Hindi.
+    await page.getByLabel('Answer in').selectOption('hi');
+    await input.fill('What does the logbook of the keeper mention?');
+    await input.press('Enter');
+    await answer.nth(2).locator('.text').getByText(notCoveredReply('hi'), { exact: false }).waitFor(WAIT);
     await page.close();
   });
 });
