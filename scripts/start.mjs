@@ -1,11 +1,13 @@
-// Quick start on the embedded defaults: Redis (started if needed), one API node and one worker.
+// Quick start on the embedded defaults: Redis (started if needed), the chat page (built if stale), one API node and one worker.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureRedis } from './ensure-redis.mjs';
+import { ensureWeb } from './ensure-web.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 await ensureRedis();
+ensureWeb();
 
 const children = [
   ['api', 'apps/api/src/main.ts'],

@@ -1,0 +1,301 @@
+import type { Chat, ChatMessage, ServerFrame } from '@ragstream/protocol';
+import './style.css';
+import { renderChatList } from './chat-list-view.ts';
+import { ChatSocket, type ConnectionState } from './chat-socket.ts';
+import { DocumentsView } from './documents-view.ts';
+import { initialChatId, language, organisationId, rememberChat, rememberLanguage, userId } from './identity.ts';
+import { type LiveAnswer, LiveAnswers } from './live-answers.ts';
+import { liveAnswerView, messageView, stageText } from './message-view.ts';
+import { rest } from './rest-client.ts';
+
+/** The user-level Socket.IO channel (chats created elsewhere) is pending, so other tabs' chats are polled. */
+const CHAT_LIST_POLL_MS = 3000;
+
+function byId<T extends HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing from index.html`);
+  return el as T;
+}
+
+const ui = {
+  chatList: byId<HTMLUListElement>('chat-list'),
+  newChat: byId<HTMLButtonElement>('new-chat'),
+  title: byId<HTMLHeadingElement>('chat-title'),
+  connection: byId<HTMLSpanElement>('connection'),
+  messages: byId<HTMLOListElement>('messages'),
+  stage: byId<HTMLParagraphElement>('stage'),
+  form: byId<HTMLFormElement>('composer'),
+  input: byId<HTMLTextAreaElement>('composer-input'),
+  language: byId<HTMLSelectElement>('language'),
+  send: byId<HTMLButtonElement>('send'),
+  stop: byId<HTMLButtonElement>('stop'),
+};
+
+const CONNECTION_TEXT: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  failed: 'Disconnected',
+};
+
+class ChatPage {
+  private readonly user = userId();
+  private chats: Chat[] = [];
+  private chatId: string | null = initialChatId();
+  private messages: ChatMessage[] = [];
+  /** User messages sent but not yet confirmed, by clientMessageId. */
+  private pending = new Map<string, ChatMessage>();
+  private live: LiveAnswers | null = null;
+  private socket: ChatSocket | null = null;
+  /** The unknown question last fetched over REST, so that each partial frame does not fetch again. */
+  private fetchedFor: string | null = null;
+
+  async start(): Promise<void> {
+    ui.language.value = language();
+    // A chat page is for typing: a first-time visitor types at once (the skip link serves the keyboard too).
+    ui.input.focus();
+    ui.language.addEventListener('change', () => rememberLanguage(ui.language.value === 'hi' ? 'hi' : 'en'));
+    ui.form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.send();
+    });
+    ui.input.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        void this.send();
+      }
+    });
+    ui.stop.addEventListener('click', () => this.socket?.stop());
+    ui.newChat.addEventListener('click', () => {
+      void this.open(null);
+      ui.input.focus();
+    });
+    window.addEventListener('focus', () => void this.refreshChats());
+    setInterval(() => void this.refreshChats(), CHAT_LIST_POLL_MS);
+    await this.refreshChats();
+    await this.open(this.chatId && this.chats.some((c) => c.id === this.chatId) ? this.chatId : null);
+  }
+
+  private async refreshChats(): Promise<void> {
+    let chats: Chat[];
+    try {
+      chats = await rest.listChats(this.user);
+    } catch (err) {
+      this.showError('Could not load your chats', err);
+      return;
+    }
+    // Polling must not rebuild an unchanged list: that would take the keyboard focus away.
+    const key = (list: Chat[]) => list.map((c) => `${c.id}\t${c.title}`).join('\n');
+    if (key(chats) === key(this.chats)) return;
+    this.chats = chats;
+    this.renderChats();
+  }
+
+  private renderChats(): void {
+    renderChatList(ui.chatList, this.chats, this.chatId, {
+      choose: (id) => void this.open(id),
+      rename: (id, title) => void this.rename(id, title),
+      remove: (id) => void this.remove(id),
+    });
+    ui.title.textContent = this.chats.find((c) => c.id === this.chatId)?.title ?? 'New chat';
+  }
+
+  /** Shows a chat (null: a new, not yet created one) and connects to it. */
+  private async open(chatId: string | null): Promise<void> {
+    this.socket?.close();
+    this.socket = null;
+    this.chatId = chatId;
+    this.messages = [];
+    this.pending.clear();
+    this.live = chatId ? new LiveAnswers(chatId) : null;
+    rememberChat(chatId);
+    this.renderChats();
+    this.renderMessages();
+    this.setConnection(chatId ? 'connecting' : null);
+    if (!chatId) return;
+    await this.reloadMessages();
+    const live = this.live;
+    if (this.chatId !== chatId || !live) return;
+    this.socket = new ChatSocket(chatId, () => live.resumePoint(), {
+      frame: (frame) => this.onFrame(chatId, frame),
+      state: (state, detail) => this.setConnection(state, detail),
+    });
+  }
+
+  private async reloadMessages(): Promise<void> {
+    const chatId = this.chatId;
+    if (!chatId) return;
+    try {
+      const messages = await rest.listMessages(chatId);
+      if (this.chatId !== chatId) return;
+      this.messages = messages;
+      // An answer already stored is no longer live (it ended while this page was away).
+      for (const answer of this.live?.list() ?? []) {
+        if (messages.some((m) => m.role === 'bot' && m.generationId === answer.generationId)) this.live?.drop(answer.generationId);
+      }
+    } catch (err) {
+      this.showError('Could not load the messages', err);
+    }
+    this.renderMessages();
+  }
+
+  private onFrame(chatId: string, frame: ServerFrame): void {
+    if (chatId !== this.chatId || !this.live) return;
+    if (frame.mt === 'message_upload_confirm') {
+      const sent = frame.clientMessageId ? this.pending.get(frame.clientMessageId) : undefined;
+      if (sent && frame.clientMessageId) {
+        this.pending.delete(frame.clientMessageId);
+        if (!this.messages.some((m) => m.id === frame.messageId)) this.messages.push({ ...sent, id: frame.messageId });
+        this.renderMessages();
+      }
+      return;
+    }
+    if (frame.mt === 'error') {
+      if (frame.clientMessageId) this.pending.delete(frame.clientMessageId);
+      this.renderMessages();
+      this.showError(frame.message);
+      return;
+    }
+    const effect = this.live.apply(frame);
+    if (effect.kind === 'reload') {
+      void this.reloadMessages();
+      return;
+    }
+    if (frame.mt === 'chat_message_bot_complete') {
+      if (!this.messages.some((m) => m.id === frame.messageId)) {
+        const now = new Date().toISOString();
+        this.messages.push({
+          id: frame.messageId,
+          chatId,
+          role: 'bot',
+          text: frame.text,
+          status: frame.status,
+          generationId: frame.generationId,
+          sources: frame.sources,
+          grounded: frame.grounded,
+          createdAt: now,
+          updatedAt: now,
+        });
+      }
+      this.renderMessages();
+      return;
+    }
+    if (effect.kind !== 'live') return;
+    // A message sent from another tab: its text comes over REST.
+    const replyTo = effect.answer.replyTo;
+    if (replyTo && replyTo !== this.fetchedFor && this.pending.size === 0 && !this.messages.some((m) => m.id === replyTo)) {
+      this.fetchedFor = replyTo;
+      void this.reloadMessages();
+    }
+    this.renderLive(effect.answer);
+  }
+
+  private async send(): Promise<void> {
+    const text = ui.input.value.trim();
+    if (!text) return;
+    ui.input.value = '';
+    if (!this.chatId) {
+      try {
+        const chat = await rest.createChat(this.user, text.slice(0, 60), organisationId());
+        this.chats.push(chat);
+        await this.open(chat.id);
+      } catch (err) {
+        ui.input.value = text;
+        this.showError('Could not create a chat', err);
+        return;
+      }
+    }
+    const chatId = this.chatId;
+    if (!chatId || !this.socket) return;
+    const clientMessageId = crypto.randomUUID();
+    const now = new Date().toISOString();
+    this.pending.set(clientMessageId, {
+      id: `pending-${clientMessageId}`,
+      chatId,
+      role: 'user',
+      text,
+      clientMessageId,
+      createdAt: now,
+      updatedAt: now,
+    });
+    this.renderMessages();
+    this.socket.upload({
+      message: text,
+      userId: this.user,
+      clientMessageId,
+      selectedLanguage: ui.language.value,
+      timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    });
+  }
+
+  private async rename(chatId: string, title: string): Promise<void> {
+    try {
+      await rest.renameChat(chatId, title);
+    } catch (err) {
+      this.showError('Could not rename the chat', err);
+    }
+    await this.refreshChats();
+  }
+
+  private async remove(chatId: string): Promise<void> {
+    try {
+      await rest.deleteChat(chatId);
+    } catch (err) {
+      this.showError('Could not delete the chat', err);
+    }
+    if (chatId === this.chatId) await this.open(null);
+    await this.refreshChats();
+  }
+
+  private renderMessages(): void {
+    const items = [...this.messages, ...this.pending.values()].map((m) => messageView(m));
+    ui.messages.replaceChildren(...items);
+    for (const answer of this.live?.list() ?? []) this.renderLive(answer);
+    if (!this.live?.list().length) this.setStreaming(null);
+  }
+
+  /** Replaces (or adds) the bubble of one streaming answer, after the message it answers. */
+  private renderLive(answer: LiveAnswer): void {
+    const view = liveAnswerView(answer);
+    const existing = ui.messages.querySelector(`li.live[data-generation-id="${answer.generationId}"]`);
+    if (existing) existing.replaceWith(view);
+    else {
+      const question = answer.replyTo ? ui.messages.querySelector(`li[data-message-id="${answer.replyTo}"]`) : null;
+      if (question) question.after(view);
+      else ui.messages.append(view);
+    }
+    this.setStreaming(answer);
+    view.scrollIntoView({ block: 'end' });
+  }
+
+  private setStreaming(answer: LiveAnswer | null): void {
+    ui.stop.disabled = answer === null;
+    ui.stage.textContent = answer ? stageText(answer) : '';
+  }
+
+  private setConnection(state: ConnectionState | null, detail?: string): void {
+    ui.connection.dataset['state'] = state ?? 'idle';
+    ui.connection.textContent = state ? CONNECTION_TEXT[state] : 'Not connected';
+    ui.connection.title = detail ?? '';
+  }
+
+  private showError(message: string, err?: unknown): void {
+    ui.stage.textContent = err === undefined ? message : `${message}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
+new ChatPage().start().catch((err: unknown) => {
+  ui.stage.textContent = `The page could not start: ${err instanceof Error ? err.message : String(err)}`;
+});
+const documentsStatus = byId<HTMLParagraphElement>('upload-status');
+new DocumentsView(
+  byId<HTMLSelectElement>('organisation'),
+  byId<HTMLFormElement>('upload-form'),
+  byId<HTMLInputElement>('upload-file'),
+  documentsStatus,
+  byId<HTMLUListElement>('document-list'),
+)
+  .start()
+  .catch((err: unknown) => {
+    documentsStatus.textContent = `Could not load the organisations: ${err instanceof Error ? err.message : String(err)}`;
+  });
