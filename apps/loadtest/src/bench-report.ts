@@ -1,6 +1,7 @@
+import { textTable } from '@ragstream/testing';
+import { ms } from './format-ms.ts';
 import type { Summary } from './percentiles.ts';
 import type { BenchResult } from './run-bench.ts';
-import { ms, textTable } from './text-table.ts';
 
 const LATENCY_HEAD = ['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'mean ms', 'max ms'];
 

@@ -1,5 +1,6 @@
+import { textTable } from '@ragstream/testing';
+import { ms } from './format-ms.ts';
 import type { LoadResult } from './run-load.ts';
-import { ms, textTable } from './text-table.ts';
 
 /** The human-readable report of one load-test run. */
 export function formatLoadReport(r: LoadResult): string {

@@ -6,4 +6,5 @@ export * from './metrics-scrape.ts';
 export * from './socketio-client.ts';
 export * from './sse-client.ts';
 export * from './test-cluster.ts';
+export * from './text-table.ts';
 export * from './ws-client.ts';
