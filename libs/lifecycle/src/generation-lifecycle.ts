@@ -175,14 +175,14 @@ export class GenerationLifecycle {
   async finish(id: GenerationIdentity, end: AnswerEnd, askedAt: number): Promise<FinishOutcome> {
     const messageId = newMessageId();
     let status = end.status;
-    let result = await this.runFinish(id, String(id.attempt), { ...end, status }, messageId);
-    if (result === -3) {
+    let finished = await this.runFinish(id, String(id.attempt), { ...end, status }, messageId);
+    if (finished.result === -3) {
       status = 'stopped';
-      result = await this.runFinish(id, String(id.attempt), { ...end, status, error: undefined }, messageId);
+      finished = await this.runFinish(id, String(id.attempt), { ...end, status, error: undefined }, messageId);
     }
-    if (result === -1) return { kind: 'superseded', reason: 'done' };
-    if (result === -2) return { kind: 'superseded', reason: 'fenced' };
-    await this.complete(id.chatId, id.generationId, askedAt);
+    if (finished.result === -1) return { kind: 'superseded', reason: 'done' };
+    if (finished.result === -2) return { kind: 'superseded', reason: 'fenced' };
+    await this.complete(id.chatId, id.generationId, askedAt, finished.logged);
     return { kind: 'finished', status, messageId };
   }
 
@@ -233,9 +233,10 @@ export class GenerationLifecycle {
    * chat when it arrives finds the answer) and the turn moves on. Repeating it is
    * harmless: clients drop a frame whose seq they have.
    */
-  async complete(chatId: string, generationId: string, askedAt?: number): Promise<ChatMessage | undefined> {
+  async complete(chatId: string, generationId: string, askedAt?: number, logged?: string): Promise<ChatMessage | undefined> {
     const { keys } = this.deps;
-    const raw = await this.redis.lindex(keys.generationLog(generationId), -1);
+    // The finishing attempt knows the line it logged; anyone else reads it back.
+    const raw = logged ?? (await this.redis.lindex(keys.generationLog(generationId), -1));
     const terminal = raw === null ? undefined : generationFrameSchema.parse(JSON.parse(raw));
     let message: ChatMessage | undefined;
     if (raw !== null && terminal?.mt === 'chat_message_bot_complete') {
@@ -296,7 +297,13 @@ export class GenerationLifecycle {
     return startedAt ? Number(startedAt) : Date.now();
   }
 
-  private runFinish(id: GenerationIdentity, fence: string, end: AnswerEnd, messageId: string): Promise<number> {
+  /** Runs the finish script; on success `logged` is the terminal line exactly as the script logged it. */
+  private async runFinish(
+    id: GenerationIdentity,
+    fence: string,
+    end: AnswerEnd,
+    messageId: string,
+  ): Promise<{ result: number; logged: string | undefined }> {
     const { keys, ttlSeconds } = this.deps;
     const frame: UnsequencedFrame = {
       mt: 'chat_message_bot_complete',
@@ -309,14 +316,16 @@ export class GenerationLifecycle {
       ...(end.language === undefined ? {} : { language: end.language }),
       ...(end.error === undefined ? {} : { error: end.error }),
     };
-    return this.redis.rsFinish(
+    const body = JSON.stringify(frame);
+    const result = await this.redis.rsFinish(
       keys.generationMeta(id.generationId),
       keys.generationLog(id.generationId),
       fence,
       end.status,
       messageId,
       ttlSeconds,
-      JSON.stringify(frame),
+      body,
     );
+    return { result, logged: result > 0 ? `{"seq":${result},${body.slice(1)}` : undefined };
   }
 }
