@@ -6,6 +6,7 @@ import { countConnections } from '@ragstream/realtime';
 import type { ChatStore } from '@ragstream/store';
 import type { Redis } from 'ioredis';
 import { ApiError, chatNotFound } from './api-error.ts';
+import type { UserEvents } from './user-events.ts';
 
 export interface UserMessageInput {
   text: string;
@@ -23,6 +24,8 @@ export interface AnswerOptions {
 export interface StoredUserMessage {
   message: ChatMessage;
   organisationId: string;
+  /** The chat's owner, whose connections hear that an answer started. */
+  ownerId: string;
   /** false for a resend of a message already stored (same clientMessageId). */
   created: boolean;
   generationId: string;
@@ -36,6 +39,7 @@ export interface ChatServiceDeps {
   redis: Redis;
   keys: RedisKeys;
   clock: AnswerClock;
+  events: UserEvents;
 }
 
 /** Where the node notes when answers and stops were asked for, to time what clients then receive. */
@@ -60,7 +64,13 @@ export class ChatService {
     if (!created && value.text !== input.text) {
       throw new ApiError('conflict', `clientMessageId ${input.clientMessageId ?? ''} was already used for a different message`);
     }
-    return { message: value, organisationId: chat.organisationId, created, generationId: generationIdFor(value.id) };
+    return {
+      message: value,
+      organisationId: chat.organisationId,
+      ownerId: chat.userId,
+      created,
+      generationId: generationIdFor(value.id),
+    };
   }
 
   /** Admits and dispatches the answer to a stored user message (for callers that confirm afterwards). */
@@ -92,6 +102,7 @@ export class ChatService {
     };
     const admission = await this.deps.lifecycle.admit(data);
     if (admission.kind === 'finished') return undefined;
+    this.deps.events.answerStarted(stored.ownerId, data.chatId, data.generationId);
     this.deps.clock.answerRequested(stored.generationId, options.receivedAt ?? performance.now());
     return () => this.deps.lifecycle.dispatch(data);
   }
@@ -105,9 +116,12 @@ export class ChatService {
 
   /** Deletes the chat first, so that an answer stopped meanwhile is not stored into it. */
   async deleteChat(chatId: string): Promise<boolean> {
-    const deleted = await this.deps.store.deleteChat(chatId);
-    if (deleted) await this.deps.lifecycle.stop(chatId);
-    return deleted;
+    // Read first: the owner's connections are told, and the deleted chat no longer names its owner.
+    const chat = await this.deps.store.getChat(chatId);
+    if (!chat || !(await this.deps.store.deleteChat(chatId))) return false;
+    this.deps.events.chatDeleted(chat.userId, chatId);
+    await this.deps.lifecycle.stop(chatId);
+    return true;
   }
 
   async status(chatId: string): Promise<ChatStatus> {

@@ -22,6 +22,7 @@ import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { organisationRoutes } from './http/organisation-routes.ts';
 import { webRoutes } from './http/web-routes.ts';
 import { ApiMetrics } from './metrics/api-metrics.ts';
+import { UserEvents } from './user-events.ts';
 
 async function main(): Promise<void> {
   const config = loadApiConfig();
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
   const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   const ingestion = new IngestionQueue(redis, keys);
   const metrics = new ApiMetrics([queue.queue, ingestion.queue], logger);
-  const service = new ChatService({ store, queue, lifecycle, log, redis, keys, clock: metrics });
+  const userEvents = new UserEvents();
+  const service = new ChatService({ store, queue, lifecycle, log, redis, keys, clock: metrics, events: userEvents });
   const presence = new Presence(redis, keys, nodeId, logger);
   presence.start();
   const hub = new FrameHub(frameSubscriber, keys, logger);
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
   app.use(organisationRoutes({ knowledge, ingestion }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps));
-  app.use(chatRoutes({ store, knowledge, service, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
+  app.use(chatRoutes({ store, knowledge, service, events: userEvents, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
   app.use(webRoutes());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
     pubClient: adapterPub,
     subClient: adapterSub,
   });
+  userEvents.attach(io.of('/chat'));
   const wss = attachWebSocket(server, connectionDeps, logger);
 
   // Client connections still talk to Redis while they close: they go first, Redis and the stores last.

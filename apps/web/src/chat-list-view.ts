@@ -6,8 +6,17 @@ export interface ChatListActions {
   remove(chatId: string): void;
 }
 
-/** The sidebar list of the user's chats; every control is a labelled button, so the keyboard reaches all. */
-export function renderChatList(list: HTMLElement, chats: Chat[], currentId: string | null, actions: ChatListActions): void {
+/**
+ * The sidebar list of the user's chats; every control is a labelled button, so the keyboard reaches all.
+ * `streaming`: chats where an answer is streaming, marked beside their title.
+ */
+export function renderChatList(
+  list: HTMLElement,
+  chats: Chat[],
+  currentId: string | null,
+  streaming: ReadonlySet<string>,
+  actions: ChatListActions,
+): void {
   // The list is rebuilt; a keyboard user keeps the focus on the same control of the same chat.
   const focused = list.contains(document.activeElement) ? document.activeElement : null;
   const focusedChat = focused?.closest('li')?.dataset['chatId'];
@@ -40,7 +49,18 @@ export function renderChatList(list: HTMLElement, chats: Chat[], currentId: stri
       remove.addEventListener('click', () => {
         if (confirm(`Delete the chat “${chat.title}” and its messages?`)) actions.remove(chat.id);
       });
-      item.append(open, rename, remove);
+      item.append(open);
+      if (streaming.has(chat.id)) {
+        // Beside the title button, not in it: the button's accessible name stays the title.
+        const mark = document.createElement('span');
+        mark.className = 'chat-streaming';
+        mark.setAttribute('role', 'img');
+        mark.setAttribute('aria-label', 'An answer is streaming');
+        mark.title = 'An answer is streaming';
+        mark.textContent = '●';
+        item.append(mark);
+      }
+      item.append(rename, remove);
       return item;
     }),
   );

@@ -1,4 +1,4 @@
-import type { Chat, ChatMessage, ServerFrame } from '@ragstream/protocol';
+import type { Chat, ChatMessage, ServerFrame, UserFrame } from '@ragstream/protocol';
 import './style.css';
 import { renderChatList } from './chat-list-view.ts';
 import { ChatSocket, type ConnectionState } from './chat-socket.ts';
@@ -6,10 +6,8 @@ import { DocumentsView } from './documents-view.ts';
 import { initialChatId, language, organisationId, rememberChat, rememberLanguage, userId } from './identity.ts';
 import { type LiveAnswer, LiveAnswers } from './live-answers.ts';
 import { liveAnswerView, messageView, stageText } from './message-view.ts';
-import { rest } from './rest-client.ts';
-
-/** The user-level Socket.IO channel (chats created elsewhere) is pending, so other tabs' chats are polled. */
-const CHAT_LIST_POLL_MS = 3000;
+import { RestError, rest } from './rest-client.ts';
+import { UserSocket } from './user-socket.ts';
 
 function byId<T extends HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -41,6 +39,10 @@ const CONNECTION_TEXT: Record<ConnectionState, string> = {
 class ChatPage {
   private readonly user = userId();
   private chats: Chat[] = [];
+  /** Chats where an answer started (`answer_started`) and was not yet seen to end: chatId -> generationId. */
+  private readonly streaming = new Map<string, string>();
+  /** Counts the user frames applied, so that a listing fetched meanwhile is known to be older. */
+  private listChanges = 0;
   private chatId: string | null = initialChatId();
   private messages: ChatMessage[] = [];
   /** User messages sent but not yet confirmed, by clientMessageId. */
@@ -70,29 +72,77 @@ class ChatPage {
       void this.open(null);
       ui.input.focus();
     });
+    // The user's channel keeps the list in step; a refresh on focus and on each (re)connect covers what it missed.
     window.addEventListener('focus', () => void this.refreshChats());
-    setInterval(() => void this.refreshChats(), CHAT_LIST_POLL_MS);
+    new UserSocket(this.user, { frame: (frame) => this.onUserFrame(frame), connected: () => void this.refreshChats() });
     await this.refreshChats();
     await this.open(this.chatId && this.chats.some((c) => c.id === this.chatId) ? this.chatId : null);
   }
 
   private async refreshChats(): Promise<void> {
     let chats: Chat[];
+    const changes = this.listChanges;
     try {
       chats = await rest.listChats(this.user);
     } catch (err) {
       this.showError('Could not load your chats', err);
       return;
     }
-    // Polling must not rebuild an unchanged list: that would take the keyboard focus away.
+    const unmarked = await this.recheckStreaming();
+    // A user frame applied meanwhile may be newer than this listing: list again.
+    if (this.listChanges !== changes) return this.refreshChats();
+    // A refresh must not rebuild an unchanged list: that would take the keyboard focus away.
     const key = (list: Chat[]) => list.map((c) => `${c.id}\t${c.title}`).join('\n');
-    if (key(chats) === key(this.chats)) return;
+    if (!unmarked && key(chats) === key(this.chats)) return;
     this.chats = chats;
     this.renderChats();
   }
 
+  /**
+   * Unmarks chats whose answer ended unseen (no user frame says so; the open chat's own
+   * frames do); returns whether any was unmarked.
+   */
+  private async recheckStreaming(): Promise<boolean> {
+    let unmarked = false;
+    for (const chatId of [...this.streaming.keys()]) {
+      try {
+        if ((await rest.chatStatus(chatId)).generating === null) unmarked = this.streaming.delete(chatId) || unmarked;
+      } catch (err) {
+        if (err instanceof RestError && err.code === 'chat_not_found') unmarked = this.streaming.delete(chatId) || unmarked;
+        else this.showError('Could not check the chat', err);
+      }
+    }
+    return unmarked;
+  }
+
+  private onUserFrame(frame: UserFrame): void {
+    this.listChanges += 1;
+    if (frame.mt === 'chat_created' || frame.mt === 'chat_renamed') this.upsertChat(frame.chat);
+    else if (frame.mt === 'answer_started') this.streaming.set(frame.chatId, frame.generationId);
+    else {
+      this.chats = this.chats.filter((c) => c.id !== frame.chatId);
+      this.streaming.delete(frame.chatId);
+      if (frame.chatId === this.chatId) {
+        void this.open(null);
+        return;
+      }
+    }
+    this.renderChats();
+  }
+
+  /**
+   * Adds a chat or replaces an older version of it: this tab's own REST answer and the user
+   * frames about the chat (from any tab) may come in any order.
+   */
+  private upsertChat(chat: Chat): void {
+    const index = this.chats.findIndex((c) => c.id === chat.id);
+    const known = this.chats[index];
+    if (!known) this.chats.push(chat);
+    else if (chat.updatedAt >= known.updatedAt) this.chats[index] = chat;
+  }
+
   private renderChats(): void {
-    renderChatList(ui.chatList, this.chats, this.chatId, {
+    renderChatList(ui.chatList, this.chats, this.chatId, new Set(this.streaming.keys()), {
       choose: (id) => void this.open(id),
       rename: (id, title) => void this.rename(id, title),
       remove: (id) => void this.remove(id),
@@ -133,6 +183,8 @@ class ChatPage {
       for (const answer of this.live?.list() ?? []) {
         if (messages.some((m) => m.role === 'bot' && m.generationId === answer.generationId)) this.live?.drop(answer.generationId);
       }
+      const started = this.streaming.get(chatId);
+      if (started !== undefined && messages.some((m) => m.role === 'bot' && m.generationId === started)) this.answerEnded(chatId, started);
     } catch (err) {
       this.showError('Could not load the messages', err);
     }
@@ -162,6 +214,7 @@ class ChatPage {
       return;
     }
     if (frame.mt === 'chat_message_bot_complete') {
+      this.answerEnded(chatId, frame.generationId);
       if (!this.messages.some((m) => m.id === frame.messageId)) {
         const now = new Date().toISOString();
         this.messages.push({
@@ -197,7 +250,7 @@ class ChatPage {
     if (!this.chatId) {
       try {
         const chat = await rest.createChat(this.user, text.slice(0, 60), organisationId());
-        this.chats.push(chat);
+        this.upsertChat(chat);
         await this.open(chat.id);
       } catch (err) {
         ui.input.value = text;
@@ -230,21 +283,30 @@ class ChatPage {
 
   private async rename(chatId: string, title: string): Promise<void> {
     try {
-      await rest.renameChat(chatId, title);
+      this.upsertChat(await rest.renameChat(chatId, title));
     } catch (err) {
       this.showError('Could not rename the chat', err);
     }
-    await this.refreshChats();
+    this.renderChats();
   }
 
   private async remove(chatId: string): Promise<void> {
     try {
       await rest.deleteChat(chatId);
+      this.chats = this.chats.filter((c) => c.id !== chatId);
+      this.streaming.delete(chatId);
     } catch (err) {
       this.showError('Could not delete the chat', err);
     }
     if (chatId === this.chatId) await this.open(null);
-    await this.refreshChats();
+    else this.renderChats();
+  }
+
+  /** Unmarks the chat in the list once the answer it was marked for has ended. */
+  private answerEnded(chatId: string, generationId: string): void {
+    if (this.streaming.get(chatId) !== generationId) return;
+    this.streaming.delete(chatId);
+    this.renderChats();
   }
 
   private renderMessages(): void {

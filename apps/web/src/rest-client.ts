@@ -1,4 +1,4 @@
-import type { Chat, ChatMessage, Page } from '@ragstream/protocol';
+import type { Chat, ChatMessage, ChatStatus, Page } from '@ragstream/protocol';
 
 export interface Organisation {
   id: string;
@@ -60,6 +60,7 @@ export const rest = {
   getChat: (chatId: string) => request<Chat>('GET', `/chat/${chatId}`),
   renameChat: (chatId: string, title: string) => request<Chat>('PUT', `/chat/${chatId}`, { title }),
   deleteChat: (chatId: string) => request<void>('DELETE', `/chat/${chatId}`),
+  chatStatus: (chatId: string) => request<ChatStatus>('GET', `/chat/ws/${chatId}/status`),
   listMessages: (chatId: string) => all<ChatMessage>(`/chat/${chatId}/messages`),
   listOrganisations: () => all<Organisation>('/organisations'),
   listDocuments: (organisationId: string) => all<KnowledgeDocument>(`/organisations/${organisationId}/documents`),

@@ -7,3 +7,4 @@ export * from './knowledge.ts';
 export * from './limits.ts';
 export * from './redis-keys.ts';
 export * from './rest.ts';
+export * from './user-frames.ts';

@@ -7,4 +7,5 @@ export * from './socketio-client.ts';
 export * from './sse-client.ts';
 export * from './test-cluster.ts';
 export * from './text-table.ts';
+export * from './user-frame-collector.ts';
 export * from './ws-client.ts';

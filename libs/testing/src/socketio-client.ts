@@ -1,15 +1,23 @@
+import { isUserFrameType } from '@ragstream/protocol';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
 import { FrameCollector } from './frame-collector.ts';
+import { UserFrameCollector } from './user-frame-collector.ts';
 
 /** A Socket.IO client of namespace `/chat` (WebSocket transport only, no sticky sessions). */
 export class SioChatClient {
   readonly collector = new FrameCollector('socket.io');
   /** Event names, index for index with `collector.frames`, from the handshake on. */
   readonly events: string[] = [];
+  /** The user-level frames, heard by a client that gave `userId` in the handshake. */
+  readonly userFrames = new UserFrameCollector('socket.io user');
 
   private constructor(readonly socket: Socket) {
     socket.onAny((event: string, payload: unknown) => {
+      if (isUserFrameType(event)) {
+        this.userFrames.add(payload);
+        return;
+      }
       this.events.push(event);
       this.collector.add(payload);
     });

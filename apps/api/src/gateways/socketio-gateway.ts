@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from 'node:http';
-import { CLIENT_FRAME_TYPES, resumeParamsSchema, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
+import { CLIENT_FRAME_TYPES, errorFrame, resumeParamsSchema, TRANSPORT_MAX_FRAME_BYTES, userRoom } from '@ragstream/protocol';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import type { Socket } from 'socket.io';
@@ -7,6 +7,7 @@ import { Server } from 'socket.io';
 import { ApiError } from '../api-error.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
 import { ChatConnection } from '../chat-connection.ts';
+import { handshakeUser } from './handshake-user.ts';
 
 export interface SocketIoOptions {
   corsOrigin: string;
@@ -18,13 +19,17 @@ export interface SocketIoOptions {
 }
 
 interface HandshakeData {
-  connection: Promise<ChatConnection>;
+  /** Undefined for a user-level connection (no chat). */
+  connection: Promise<ChatConnection> | undefined;
+  userId: string | undefined;
 }
 
 /**
  * Socket.IO on namespace `/chat`: handshake `auth` carries `chatId` (and `generationId`,
  * `lastSeq` to resume); events are named by `mt` and carry the same payloads as the
- * WebSocket frames. The Redis adapter makes rooms and server-side emits cluster-wide.
+ * WebSocket frames. A `userId` in the handshake also joins the user's room, which hears the
+ * user-level frames (chat list, answers started); with a `userId` and no `chatId` the
+ * connection is user-level only. The Redis adapter makes rooms and server-side emits cluster-wide.
  */
 export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, options: SocketIoOptions): Server {
   const io = new Server(httpServer, {
@@ -38,12 +43,23 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
   chat.use((socket, next) => {
     const auth = { ...socket.handshake.query, ...(socket.handshake.auth as Record<string, unknown>) };
     const chatId = typeof auth.chatId === 'string' ? auth.chatId : '';
+    const data = socket.data as HandshakeData;
+    try {
+      data.userId = handshakeUser(auth);
+    } catch (err) {
+      next(withData(err instanceof ApiError ? err : new ApiError('invalid_query', 'userId could not be read')));
+      return;
+    }
+    if (chatId === '' && data.userId !== undefined) {
+      data.connection = undefined;
+      next();
+      return;
+    }
     const resume = resumeParamsSchema.safeParse({ generationId: auth.generationId, lastSeq: auth.lastSeq });
     if (!resume.success) {
       next(withData(new ApiError('invalid_query', 'generationId must be a string and lastSeq a non-negative integer')));
       return;
     }
-    const data = socket.data as HandshakeData;
     data.connection = ChatConnection.open(deps, chatId, resume.data, {
       kind: 'socketio',
       send: (frame) => socket.emit(frame.mt, frame),
@@ -60,7 +76,13 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
   });
 
   chat.on('connection', (socket: Socket) => {
-    const connection = (socket.data as HandshakeData).connection;
+    const { connection, userId } = socket.data as HandshakeData;
+    // Joined synchronously (the Redis adapter keeps rooms per node), before the client can act on its connect.
+    if (userId !== undefined) socket.join(userRoom(userId));
+    if (connection === undefined) {
+      acceptUserLevelOnly(socket);
+      return;
+    }
     const handle = (input: unknown): void => {
       void connection.then((c) => (typeof input === 'string' ? c.handleText(input) : c.handle(input)));
     };
@@ -78,6 +100,15 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
     });
   });
   return io;
+}
+
+/** A connection without a chat has nothing to send or stop: every client frame gets an `error` frame. */
+function acceptUserLevelOnly(socket: Socket): void {
+  socket.onAny((event: string, payload: unknown) => {
+    const clientMessageId = isRecord(payload) && typeof payload.clientMessageId === 'string' ? payload.clientMessageId : undefined;
+    const error = errorFrame('chat_not_found', `${event}: this connection has no chat; give chatId in the handshake`, clientMessageId);
+    socket.emit(error.mt, error);
+  });
 }
 
 function mergeMt(mt: string, payload: unknown): unknown {

@@ -11,17 +11,19 @@ import type { Router } from 'express';
 import express from 'express';
 import { ApiError, chatNotFound } from '../api-error.ts';
 import type { ChatService } from '../chat-service.ts';
+import type { UserEvents } from '../user-events.ts';
 import { chatIdParam, messageIdParam, parseBody, parseQuery } from './validate.ts';
 
 export interface ChatRoutesDeps {
   store: ChatStore;
   knowledge: KnowledgeStore;
   service: ChatService;
+  events: UserEvents;
   maxMessageBytes: number;
 }
 
 /** The seed's REST endpoints, plus stop and the status of a chat's connections and answer. */
-export function chatRoutes({ store, knowledge, service, maxMessageBytes }: ChatRoutesDeps): Router {
+export function chatRoutes({ store, knowledge, service, events, maxMessageBytes }: ChatRoutesDeps): Router {
   const router = express.Router();
   const checkSize = (text: string): void => {
     const bytes = utf8Bytes(text);
@@ -42,9 +44,9 @@ export function chatRoutes({ store, knowledge, service, maxMessageBytes }: ChatR
     if (body.organisationId !== undefined && !(await knowledge.getOrganisation(body.organisationId))) {
       throw new ApiError('organisation_not_found', `organisation ${body.organisationId} does not exist`);
     }
-    res
-      .status(201)
-      .json(await store.createChat({ userId: body.userId, title: body.title ?? 'New chat', organisationId: body.organisationId }));
+    const chat = await store.createChat({ userId: body.userId, title: body.title ?? 'New chat', organisationId: body.organisationId });
+    events.chatCreated(chat);
+    res.status(201).json(chat);
   });
 
   router.get('/chat/user/:userId', async (req, res) => {
@@ -68,6 +70,7 @@ export function chatRoutes({ store, knowledge, service, maxMessageBytes }: ChatR
     const body = parseBody(updateChatBodySchema, req.body);
     const chat = await store.updateChat(chatId, body);
     if (!chat) throw chatNotFound(chatId);
+    events.chatRenamed(chat);
     res.json(chat);
   });
 

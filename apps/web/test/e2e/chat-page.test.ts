@@ -150,27 +150,47 @@ describe('chat page', () => {
     }
   });
 
-  it('shows a second tab the new chat and the answer streaming in the first', async () => {
+  it('shows a second tab the new chat and the answer streaming in the first, through the user channel', async () => {
     const context = await browser.newContext();
     const first = await context.newPage();
     await first.goto(cluster.api());
     // The second tab opens once the first has made up the visitor's user id, as a real second tab would.
     await expect.poll(() => first.evaluate("localStorage.getItem('ragstream.userId')")).not.toBeNull();
     const second = await context.newPage();
+    // Socket.IO packets the second tab receives: its user-level connection is its only one until it opens a chat.
+    const received: string[] = [];
+    second.on('websocket', (ws) => ws.on('framereceived', ({ payload }) => received.push(String(payload))));
     await second.goto(cluster.api());
+    await expect.poll(() => received.some((p) => p.startsWith('40/chat,')), WAIT).toBe(true);
 
     await ask(first, 'Hello from the first tab');
     await first.locator('#chat-list li').first().waitFor(WAIT);
     const chatId = chatIdOf(first);
-    // The chat list reaches the other tab by polling (the user-level channel is pending).
-    await second.locator(`#chat-list li[data-chat-id="${chatId}"] .chat-open`).click(WAIT);
+    // No polling: the chat_created event puts it in the second tab's list at once, and answer_started marks it.
+    const inSecond = second.locator(`#chat-list li[data-chat-id="${chatId}"]`);
+    await inSecond.waitFor({ timeout: 2000 });
+    expect(received.some((p) => p.includes('"chat_created"') && p.includes(chatId))).toBe(true);
+    await inSecond.locator('.chat-streaming').waitFor({ timeout: 2000 });
+    await inSecond.locator('.chat-open').click(WAIT);
     await answers(second).getByText(LAST_TOKEN, { exact: false }).waitFor(WAIT);
+    await expect.poll(() => inSecond.locator('.chat-streaming').count()).toBe(0);
 
     await ask(first, 'And a second question');
     await liveAnswer(second).getByText('token2', { exact: false }).waitFor(WAIT);
     await second.getByText('And a second question').waitFor(WAIT);
     await screenshot(second, 'second-tab');
     await expect.poll(() => answers(second).getByText(LAST_TOKEN, { exact: false }).count(), WAIT).toBe(2);
+
+    // A rename and a delete elsewhere reach both tabs the same way.
+    await fetch(`${cluster.api()}/chat/${chatId}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Renamed elsewhere' }),
+    });
+    for (const tab of [first, second]) await tab.locator('#chat-title', { hasText: 'Renamed elsewhere' }).waitFor({ timeout: 2000 });
+    await fetch(`${cluster.api()}/chat/${chatId}`, { method: 'DELETE' });
+    for (const tab of [first, second]) await tab.locator('#chat-list li').first().waitFor({ state: 'detached', timeout: 2000 });
+    expect(new URL(second.url()).searchParams.get('chat')).toBeNull();
     await context.close();
   });
 });
