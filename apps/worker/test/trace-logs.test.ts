@@ -77,4 +77,24 @@ describe('one traceId follows a user message through the API node and the worker
     expect(api.logs).not.toContain(secretWords);
     expect(worker.logs).not.toContain(secretWords);
   });
+
+  it('follows an upload by the X-Request-Id it came with, to the document ingested on the worker', async () => {
+    const [api, worker] = [cluster.apis[0], cluster.workers[0]];
+    if (!api || !worker) throw new Error('the cluster has no API node or worker');
+    const traceId = `upload-${Date.now()}`;
+    const response = await fetch(`${cluster.api()}/organisations/000000000000000000000001/documents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': traceId },
+      body: JSON.stringify({ title: 'Policy', format: 'text', content: 'Refunds take five days.' }),
+    });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('x-request-id')).toBe(traceId);
+    const { id: documentId } = (await response.json()) as { id: string };
+
+    await expect
+      .poll(() => linesWith(worker, traceId).map((line) => line.msg), { timeout: 20_000 })
+      .toEqual(['ingestion job started', 'document ingested']);
+    for (const line of linesWith(worker, traceId)) expect(line).toMatchObject({ documentId, revision: 1, traceId });
+    expect(linesWith(api, traceId)).toEqual([expect.objectContaining({ msg: 'document queued for ingestion', documentId, traceId })]);
+  });
 });
