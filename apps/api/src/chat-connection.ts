@@ -1,5 +1,5 @@
 import type { ParsedClientFrame, ResumeParams, ServerFrame } from '@ragstream/protocol';
-import { errorFrame, parseClientFrame, parseClientFrameText } from '@ragstream/protocol';
+import { errorFrame, parseClientFrame, parseClientFrameText, utf8Bytes } from '@ragstream/protocol';
 import type { ChatSubscription, Presence, SubscriptionDeps } from '@ragstream/realtime';
 import { ChatSubscription as Subscription } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
@@ -7,6 +7,7 @@ import type { ChatStore } from '@ragstream/store';
 import { ApiError, chatNotFound } from './api-error.ts';
 import type { ChatService } from './chat-service.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
+import { startTrace } from './message-trace.ts';
 import type { ApiMetrics } from './metrics/api-metrics.ts';
 import type { ConnectionMeter, TransportKind } from './metrics/connection-meter.ts';
 
@@ -44,6 +45,8 @@ export class ChatConnection {
   private closing: Promise<void> | undefined;
   private inbound: Promise<void> = Promise.resolve();
   private readonly meter: ConnectionMeter;
+  /** Every line about this connection carries its chat and transport (and the node, bound at the root). */
+  private readonly log: Logger;
 
   private constructor(
     private readonly deps: ConnectionDeps,
@@ -52,6 +55,7 @@ export class ChatConnection {
     resuming: boolean,
   ) {
     this.meter = deps.metrics.openConnection(transport.kind, resuming);
+    this.log = deps.logger.child({ chatId, transport: transport.kind });
   }
 
   /** Throws ApiError('chat_not_found') for an unknown chat. */
@@ -69,6 +73,7 @@ export class ChatConnection {
       throw err;
     }
     connection.meter.live();
+    connection.log.debug('client connected', { resumeGenerationId: resume.generationId, lastSeq: resume.lastSeq });
     return connection;
   }
 
@@ -80,10 +85,10 @@ export class ChatConnection {
           if (!this.closed) this.send(frame);
         },
         fail: (err) => {
-          this.deps.logger.error('frame stream interrupted; disconnecting the client so that it resumes', { chatId: this.chatId, err });
+          this.log.error('frame stream interrupted; disconnecting the client so that it resumes', { err });
           void this.disconnect('stream_interrupted');
         },
-        logger: this.deps.logger,
+        logger: this.log,
       });
     } catch (err) {
       await this.deps.presence.disconnected(this.chatId);
@@ -118,15 +123,24 @@ export class ChatConnection {
     }
     const frame = parsed.frame;
     const clientMessageId = frame.mt === 'message_upload' ? frame.clientMessageId : undefined;
+    // The message's own logger once it has one, so that a failure shows in its trace.
+    let log = this.log;
     try {
       if (frame.mt === 'stop') {
-        await this.deps.service.stop(this.chatId, receivedAt);
+        const stopped = await this.deps.service.stop(this.chatId, receivedAt);
+        log.info('stop requested', { stopped });
         return;
       }
-      const stored = await this.deps.service.storeUserMessage(this.chatId, {
-        text: frame.message,
-        clientMessageId: frame.clientMessageId,
-      });
+      const trace = startTrace(this.log);
+      log = trace.log;
+      // Its size, never its text: messages are the users' own words.
+      log.info('user message received', { bytes: utf8Bytes(frame.message), clientMessageId: frame.clientMessageId });
+      const stored = await this.deps.service.storeUserMessage(
+        this.chatId,
+        { text: frame.message, clientMessageId: frame.clientMessageId },
+        trace,
+      );
+      log = stored.trace.log;
       const dispatch = await this.deps.service.admitAnswer(stored, {
         userId: frame.userId,
         timezone: frame.timezone,
@@ -144,10 +158,11 @@ export class ChatConnection {
       await dispatch?.();
     } catch (err) {
       if (err instanceof ApiError) {
+        log.debug('frame refused', { mt: frame.mt, code: err.code });
         this.send(err.toFrame(clientMessageId));
         return;
       }
-      this.deps.logger.error('frame handling failed', { chatId: this.chatId, mt: frame.mt, err });
+      log.error('frame handling failed', { mt: frame.mt, err });
       this.send(errorFrame('internal', 'the server could not handle this frame; try again', clientMessageId));
     }
   }
@@ -179,10 +194,10 @@ export class ChatConnection {
     if (opened.status === 'rejected') return;
     const results = await Promise.allSettled([this.subscription?.close(), this.deps.presence.disconnected(this.chatId)]);
     for (const result of results) {
-      if (result.status === 'rejected')
-        this.deps.logger.warn('closing a chat connection failed', { chatId: this.chatId, err: result.reason });
+      if (result.status === 'rejected') this.log.warn('closing a chat connection failed', { err: result.reason });
     }
     this.deps.connections.delete(this);
     this.meter.close();
+    this.log.debug('client disconnected');
   }
 }

@@ -6,6 +6,7 @@ import { countConnections } from '@ragstream/realtime';
 import type { ChatStore } from '@ragstream/store';
 import type { Redis } from 'ioredis';
 import { ApiError, chatNotFound } from './api-error.ts';
+import type { MessageTrace } from './message-trace.ts';
 import type { UserEvents } from './user-events.ts';
 
 export interface UserMessageInput {
@@ -29,6 +30,8 @@ export interface StoredUserMessage {
   /** false for a resend of a message already stored (same clientMessageId). */
   created: boolean;
   generationId: string;
+  /** The message's trace, its logger bound to the message and generation ids too. */
+  trace: MessageTrace;
 }
 
 export interface ChatServiceDeps {
@@ -52,7 +55,7 @@ export interface AnswerClock {
 export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
 
-  async storeUserMessage(chatId: string, input: UserMessageInput): Promise<StoredUserMessage> {
+  async storeUserMessage(chatId: string, input: UserMessageInput, trace: MessageTrace): Promise<StoredUserMessage> {
     const chat = await this.deps.store.getChat(chatId);
     if (!chat) throw chatNotFound(chatId);
     const { value, created } = await this.deps.store.createMessage({
@@ -64,12 +67,16 @@ export class ChatService {
     if (!created && value.text !== input.text) {
       throw new ApiError('conflict', `clientMessageId ${input.clientMessageId ?? ''} was already used for a different message`);
     }
+    const generationId = generationIdFor(value.id);
+    const log = trace.log.child({ messageId: value.id, generationId });
+    log.info(created ? 'user message stored' : 'user message resent; stored before', { clientMessageId: input.clientMessageId });
     return {
       message: value,
       organisationId: chat.organisationId,
       ownerId: chat.userId,
       created,
-      generationId: generationIdFor(value.id),
+      generationId,
+      trace: { traceId: trace.traceId, log },
     };
   }
 
@@ -84,10 +91,17 @@ export class ChatService {
    * undefined when a resend finds its answer already requested or given.
    */
   async admitAnswer(stored: StoredUserMessage, options: AnswerOptions): Promise<(() => Promise<void>) | undefined> {
+    const { log, traceId } = stored.trace;
     if (!stored.created) {
       const state = await this.deps.queue.state(stored.generationId);
-      if (state !== 'unknown') return undefined;
-      if (await this.deps.store.findBotMessageByGeneration(stored.generationId)) return undefined;
+      if (state !== 'unknown') {
+        log.debug('answer requested before; not admitted again', { state });
+        return undefined;
+      }
+      if (await this.deps.store.findBotMessageByGeneration(stored.generationId)) {
+        log.debug('answer stored before; not admitted again');
+        return undefined;
+      }
     }
     const data = {
       chatId: stored.message.chatId,
@@ -99,12 +113,20 @@ export class ChatService {
       timezone: options.timezone,
       selectedLanguage: options.selectedLanguage,
       enqueuedAt: Date.now(),
+      traceId,
     };
     const admission = await this.deps.lifecycle.admit(data);
-    if (admission.kind === 'finished') return undefined;
+    if (admission.kind === 'finished') {
+      log.debug('answer finished before; not admitted again');
+      return undefined;
+    }
+    log.info('answer admitted', { position: admission.position });
     this.deps.events.answerStarted(stored.ownerId, data.chatId, data.generationId);
     this.deps.clock.answerRequested(stored.generationId, options.receivedAt ?? performance.now());
-    return () => this.deps.lifecycle.dispatch(data);
+    return async () => {
+      await this.deps.lifecycle.dispatch(data);
+      log.info('answer dispatched', { jobId: data.generationId });
+    };
   }
 
   /** `receivedAt`: performance.now() when the stop arrived at this node. */

@@ -27,7 +27,8 @@ import { UserEvents } from './user-events.ts';
 async function main(): Promise<void> {
   const config = loadApiConfig();
   const nodeId = config.NODE_ID ?? `api-${randomUUID().slice(0, 8)}`;
-  const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL);
+  // Bound at the root, so that every line of this node says which node wrote it.
+  const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL).child({ nodeId });
   const shutdown = new Shutdown(logger);
   shutdown.installSignalHandlers();
 
@@ -71,10 +72,10 @@ async function main(): Promise<void> {
   app.use(cors(config.CORS_ORIGIN));
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
   app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
-  app.use(organisationRoutes({ knowledge, ingestion }));
+  app.use(organisationRoutes({ knowledge, ingestion, logger }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps));
-  app.use(chatRoutes({ store, knowledge, service, events: userEvents, maxMessageBytes: config.MAX_MESSAGE_BYTES }));
+  app.use(chatRoutes({ store, knowledge, service, events: userEvents, maxMessageBytes: config.MAX_MESSAGE_BYTES, logger }));
   app.use(webRoutes());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
 
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const { port } = server.address() as AddressInfo;
-  logger.info('api node listening', { host: config.HOST, port, nodeId, store: store.kind, pid: process.pid });
+  logger.info('api node listening', { host: config.HOST, port, store: store.kind, pid: process.pid });
   if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: /admin answers 401 to everyone');
 }
 

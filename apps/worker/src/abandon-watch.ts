@@ -13,6 +13,7 @@ export class AbandonWatch {
     private readonly chatId: string,
     private readonly abandonAfterMs: number,
     private readonly countConnections: (chatId: string) => Promise<number>,
+    /** Bound to the generation's ids. */
     private readonly logger: Logger,
     private readonly onAbandon: () => Promise<void>,
   ) {}
@@ -36,7 +37,7 @@ export class AbandonWatch {
       connections = await this.countConnections(this.chatId);
     } catch (err) {
       // Counted again at the next tick; an answer is never abandoned on a failed count.
-      this.logger.warn('could not count the chat’s connections', { chatId: this.chatId, err });
+      this.logger.warn('could not count the chat’s connections', { err });
       return;
     }
     if (connections > 0) {
@@ -48,6 +49,6 @@ export class AbandonWatch {
     if (now - this.emptySince < this.abandonAfterMs || !this.timer) return;
     this.fired = true;
     this.stop();
-    await this.onAbandon().catch((err: unknown) => this.logger.error('could not abandon the answer', { chatId: this.chatId, err }));
+    await this.onAbandon().catch((err: unknown) => this.logger.error('could not abandon the answer', { err }));
   }
 }

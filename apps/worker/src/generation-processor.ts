@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnswerEnd, Begin, GenerationLifecycle } from '@ragstream/lifecycle';
+import { generationLogFields } from '@ragstream/lifecycle';
 import type { BotStatus, GenerateJobData, Source } from '@ragstream/protocol';
 import { generateJobSchema } from '@ragstream/protocol';
 import type { Responder } from '@ragstream/rag';
@@ -58,24 +59,32 @@ export class GenerationProcessor {
     const data = generateJobSchema.parse(job.data);
     const { lifecycle } = this.deps;
     const { chatId, generationId } = data;
+    // One logger per job: every line about it carries its ids and the message's traceId.
+    const log = this.deps.logger.child({ jobId: job.id, ...generationLogFields(data) });
+    log.info('generation job started', { bullAttempt: job.attemptsMade + 1, queuedMs: Date.now() - data.enqueuedAt });
 
     // Its state may have expired long after the answer was stored: never answer twice.
     if (await lifecycle.isStored(generationId)) {
-      await lifecycle.complete(chatId, generationId, data.enqueuedAt);
+      log.info('answer stored before; completing the job');
+      await lifecycle.complete(chatId, generationId, data.enqueuedAt, log);
       return 'already-finished';
     }
-    const begin = await this.waitForTurn(job, data, token);
+    const begin = await this.waitForTurn(job, data, token, log);
     if (begin.kind === 'finished') {
       // An earlier attempt finished and its process died before storing the answer.
-      await lifecycle.complete(chatId, generationId, data.enqueuedAt);
+      log.info('an earlier attempt finished; storing its answer');
+      await lifecycle.complete(chatId, generationId, data.enqueuedAt, log);
       return 'already-finished';
     }
     if (begin.kind === 'cancelled') {
-      await lifecycle.endUnrun(chatId, generationId, 'stopped');
+      log.info('stopped before it ran');
+      await lifecycle.endUnrun(chatId, generationId, 'stopped', undefined, log);
       return 'stopped';
     }
     this.deps.metrics.attemptStarted(begin.attempt, job.timestamp);
-    return this.generate(job, data, begin.attempt, signal);
+    const attemptLog = log.child({ attempt: begin.attempt });
+    attemptLog.info('attempt started');
+    return this.generate(job, data, begin.attempt, signal, attemptLog);
   }
 
   private async generate(
@@ -83,9 +92,9 @@ export class GenerationProcessor {
     data: GenerateJobData,
     attempt: number,
     signal: AbortSignal | undefined,
+    log: Logger,
   ): Promise<ProcessOutcome> {
     const { chatId, generationId } = data;
-    const ids = { chatId, generationId, attempt, jobId: job.id };
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -94,8 +103,8 @@ export class GenerationProcessor {
     const stream = new GenerationStream(this.deps.log, { chatId, generationId, attempt }, this.deps.flushWindowMs, (end) =>
       controller.abort(new Error(`attempt ${attempt} ended: ${end.reason}`)),
     );
-    const watch = new AbandonWatch(chatId, this.deps.abandonAfterMs, this.deps.countConnections, this.deps.logger, async () => {
-      this.deps.logger.info('no client connected; abandoning answer', ids);
+    const watch = new AbandonWatch(chatId, this.deps.abandonAfterMs, this.deps.countConnections, log, async () => {
+      log.info('no client connected; abandoning answer');
       await this.deps.lifecycle.stop(chatId);
     });
     stream.typing(data.userMessageId);
@@ -106,14 +115,20 @@ export class GenerationProcessor {
     try {
       let sources: Source[] = [];
       for await (const event of this.deps.responder.respond(toRequest(data), controller.signal)) {
+        // Deltas are never logged: they are the token loop.
         if (event.type === 'delta') stream.push(event.text);
-        else if (event.type === 'sources') sources = event.sources;
-        else if (event.type === 'status') stream.status(event.stage, event.language);
-        else Object.assign(end, { grounded: event.grounded, language: event.language });
+        else if (event.type === 'sources') {
+          sources = event.sources;
+          log.debug('passages retrieved', { sources: sources.length });
+        } else if (event.type === 'status') {
+          // `searching` is retrieval, `generating` the model call.
+          log.debug('pipeline stage', { stage: event.stage, language: event.language });
+          stream.status(event.stage, event.language);
+        } else Object.assign(end, { grounded: event.grounded, language: event.language });
       }
       end.sources = sources;
       if (this.deps.pauseBeforeFinishMs > 0) {
-        this.deps.logger.info('pausing before finish', ids);
+        log.info('pausing before finish');
         await sleep(this.deps.pauseBeforeFinishMs);
       }
     } catch (err) {
@@ -127,21 +142,21 @@ export class GenerationProcessor {
     end.text = stream.text;
     const verdict = this.judge(job, streamEnd, controller.signal.aborted && signal?.aborted === true, failure);
     if (verdict.kind === 'superseded') {
-      this.deps.logger.warn('attempt superseded; it stops without writing', { ...ids, reason: verdict.reason });
+      log.warn('attempt superseded; it stops without writing', { reason: verdict.reason });
       return 'superseded';
     }
     if (verdict.kind === 'retry') {
-      this.deps.logger.warn('attempt failed; the job will be retried', { ...ids, err: verdict.error });
+      log.warn('attempt failed; the job will be retried', { err: verdict.error });
       throw new RetryableAttemptError(verdict.error.message, { cause: verdict.error });
     }
     end.status = verdict.status;
     if (verdict.status === 'failed') {
       end.error = verdict.error;
-      this.deps.logger.error('generation failed', { ...ids, error: verdict.error });
+      log.error('generation failed', { error: verdict.error });
     }
-    const outcome = await this.deps.lifecycle.finish({ chatId, generationId, attempt }, end, data.enqueuedAt);
+    const outcome = await this.deps.lifecycle.finish({ chatId, generationId, attempt }, end, data.enqueuedAt, log);
     if (outcome.kind === 'superseded') {
-      this.deps.logger.warn('attempt superseded at its end; nothing stored by it', { ...ids, reason: outcome.reason });
+      log.warn('attempt superseded at its end; nothing stored by it', { reason: outcome.reason });
       return 'superseded';
     }
     return outcome.status;
@@ -169,11 +184,13 @@ export class GenerationProcessor {
     job: Job<GenerateJobData>,
     data: GenerateJobData,
     token: string | undefined,
+    log: Logger,
   ): Promise<Exclude<Begin, { kind: 'wait' }>> {
     const { lifecycle } = this.deps;
     for (;;) {
       const begin = await lifecycle.begin(data);
       if (begin.kind !== 'wait') return begin;
+      log.debug('not its chat’s turn; waiting', { head: begin.head });
       if ((await lifecycle.checkHead(data.chatId, begin.head)) === 'ended') continue;
       await job.moveToDelayed(Date.now() + TURN_RECHECK_MS, token);
       await lifecycle.promoteIfHead(data.chatId, data.generationId);

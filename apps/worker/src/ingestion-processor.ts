@@ -49,18 +49,36 @@ export class IngestionProcessor {
   private async run(job: Job<IngestionJobData>, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
     if (job.name === DELETE_DOCUMENT_JOB_NAME) return this.remove(deleteDocumentJobSchema.parse(job.data), signal);
     const data = ingestJobSchema.parse(job.data);
+    const { organisationId, documentId, revision, traceId } = data;
+    // One logger per job, with the upload request's traceId (none on jobs queued before traces existed).
+    const log = this.deps.logger.child({
+      jobId: job.id,
+      organisationId,
+      documentId,
+      revision,
+      ...(traceId === undefined ? {} : { traceId }),
+    });
+    log.info('ingestion job started', { bullAttempt: job.attemptsMade + 1 });
     try {
-      return await this.ingest(job, data, signal);
+      const outcome = await this.ingest(job, data, signal, log);
+      if (outcome === 'superseded') log.info('ingestion superseded by a newer revision or a deletion; nothing written');
+      return outcome;
     } catch (err) {
       if (isFinalAttempt(job, err)) {
         const error = err instanceof Error ? err.message : String(err);
+        log.warn('document ingestion failed for good', { error });
         await this.deps.knowledge.updateDocumentStatus(data.documentId, data.revision, { status: 'failed', error });
       }
       throw err;
     }
   }
 
-  private async ingest(job: Job<IngestionJobData>, data: IngestJobData, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
+  private async ingest(
+    job: Job<IngestionJobData>,
+    data: IngestJobData,
+    signal: AbortSignal | undefined,
+    log: Logger,
+  ): Promise<IngestionOutcome> {
     const { knowledge, retrieval } = this.deps;
     const { organisationId, documentId, revision } = data;
     const [document, stored] = await Promise.all([
@@ -109,7 +127,7 @@ export class IngestionProcessor {
     await this.rebuildKeywordIndex(organisationId, signal);
     await knowledge.updateDocumentStatus(documentId, revision, { status: 'ready', chunkCount: saved.length });
     await job.updateProgress(100);
-    this.deps.logger.info('document ingested', { organisationId, documentId, revision, chunks: saved.length });
+    log.info('document ingested', { chunks: saved.length });
     return 'ready';
   }
 

@@ -5,6 +5,7 @@ import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { newMessageId } from '@ragstream/store';
 import type { Redis } from 'ioredis';
+import { generationLogFields } from './generation-log-fields.ts';
 import type { GenerationQueue } from './generation-queue.ts';
 import { LIVE_JOB_STATES } from './generation-queue.ts';
 import type { LifecycleCommands } from './lifecycle-scripts.ts';
@@ -170,9 +171,9 @@ export class GenerationLifecycle {
    * Ends a running attempt: one fenced script writes the terminal frame, then the bot
    * message is stored and the chat's turn handed on. Refused for a superseded attempt,
    * which must then stop without writing anything. A stop requested meanwhile turns any
-   * ending into `stopped`, with the same text.
+   * ending into `stopped`, with the same text. `log`: the attempt's logger.
    */
-  async finish(id: GenerationIdentity, end: AnswerEnd, askedAt: number): Promise<FinishOutcome> {
+  async finish(id: GenerationIdentity, end: AnswerEnd, askedAt: number, log: Logger = this.generationLog(id)): Promise<FinishOutcome> {
     const messageId = newMessageId();
     let status = end.status;
     let finished = await this.runFinish(id, String(id.attempt), { ...end, status }, messageId);
@@ -182,7 +183,8 @@ export class GenerationLifecycle {
     }
     if (finished.result === -1) return { kind: 'superseded', reason: 'done' };
     if (finished.result === -2) return { kind: 'superseded', reason: 'fenced' };
-    await this.complete(id.chatId, id.generationId, askedAt, finished.logged);
+    log.info('generation finished', { status, botMessageId: messageId, chars: end.text.length, sources: end.sources.length });
+    await this.complete(id.chatId, id.generationId, askedAt, log, finished.logged);
     return { kind: 'finished', status, messageId };
   }
 
@@ -190,14 +192,25 @@ export class GenerationLifecycle {
    * Ends a generation that no worker runs (a removed waiting job, a job that failed for
    * good, a lost one) with what its current attempt streamed, then completes it.
    */
-  async endUnrun(chatId: string, generationId: string, status: BotStatus, error?: string): Promise<void> {
+  async endUnrun(
+    chatId: string,
+    generationId: string,
+    status: BotStatus,
+    error?: string,
+    log: Logger = this.generationLog({ chatId, generationId }),
+  ): Promise<void> {
     const meta = await this.deps.log.meta(generationId);
     if (!meta?.done) {
       const text = await this.deps.log.streamedText(generationId);
       const id = { chatId, generationId, attempt: Math.max(meta?.attempt ?? 0, 1) };
-      await this.runFinish(id, '*', { status, text, sources: [], error }, newMessageId());
+      const messageId = newMessageId();
+      const ended = await this.runFinish(id, '*', { status, text, sources: [], error }, messageId);
+      // A positive reply is the terminal frame's seq; otherwise someone else ended it first.
+      if (ended.result > 0) log.info('generation ended without running', { status, botMessageId: messageId, error });
+      await this.complete(chatId, generationId, undefined, log, ended.logged);
+      return;
     }
-    await this.complete(chatId, generationId);
+    await this.complete(chatId, generationId, undefined, log);
   }
 
   /**
@@ -223,8 +236,9 @@ export class GenerationLifecycle {
   /** Ends a job that BullMQ will not run again. */
   async jobFailed(data: GenerateJobData, error: string): Promise<void> {
     if ((await this.deps.queue.state(data.generationId)) !== 'failed') return;
-    this.deps.logger.warn('generation job failed for good', { chatId: data.chatId, generationId: data.generationId, error });
-    await this.endUnrun(data.chatId, data.generationId, 'failed', error);
+    const log = this.deps.logger.child(generationLogFields(data));
+    log.warn('generation job failed for good', { error });
+    await this.endUnrun(data.chatId, data.generationId, 'failed', error, log);
   }
 
   /**
@@ -233,7 +247,13 @@ export class GenerationLifecycle {
    * chat when it arrives finds the answer) and the turn moves on. Repeating it is
    * harmless: clients drop a frame whose seq they have.
    */
-  async complete(chatId: string, generationId: string, askedAt?: number, logged?: string): Promise<ChatMessage | undefined> {
+  async complete(
+    chatId: string,
+    generationId: string,
+    askedAt?: number,
+    log: Logger = this.generationLog({ chatId, generationId }),
+    logged?: string,
+  ): Promise<ChatMessage | undefined> {
     const { keys } = this.deps;
     // The finishing attempt knows the line it logged; anyone else reads it back.
     const raw = logged ?? (await this.redis.lindex(keys.generationLog(generationId), -1));
@@ -252,11 +272,16 @@ export class GenerationLifecycle {
         createdAt: new Date((askedAt ?? (await this.askedAt(generationId))) + 1),
       });
       // An answer to a chat deleted meanwhile is not kept.
-      if (!(await store.getChat(chatId))) await store.deleteMessage(chatId, value.id);
-      else message = value;
+      if (!(await store.getChat(chatId))) {
+        await store.deleteMessage(chatId, value.id);
+        log.info('chat deleted meanwhile; bot message not kept', { botMessageId: value.id });
+      } else {
+        message = value;
+        log.info('bot message stored', { botMessageId: value.id, status: value.status });
+      }
       await this.redis.publish(keys.chatFrames(chatId), raw);
     } else {
-      this.deps.logger.warn('a finished generation has no terminal frame left (expired); nothing to store', { chatId, generationId });
+      log.warn('a finished generation has no terminal frame left (expired); nothing to store');
     }
     await this.advance(chatId, generationId);
     return message;
@@ -289,6 +314,11 @@ export class GenerationLifecycle {
       }
     }
     await this.endUnrun(chatId, generationId, 'stopped');
+  }
+
+  /** For callers without a job's logger: the generation's ids at least. */
+  private generationLog(id: { chatId: string; generationId: string }): Logger {
+    return this.deps.logger.child({ chatId: id.chatId, generationId: id.generationId });
   }
 
   private async askedAt(generationId: string): Promise<number> {

@@ -1,2 +1,3 @@
 export * from './generation-lifecycle.ts';
+export * from './generation-log-fields.ts';
 export * from './generation-queue.ts';

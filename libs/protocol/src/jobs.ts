@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const GENERATE_QUEUE = 'generate';
 export const GENERATE_JOB_NAME = 'generate-answer';
 
+/**
+ * Follows one user message (or one upload) through the API node's and the workers' logs.
+ * Optional, so that jobs queued before it existed still parse; its characters are limited
+ * because it may come from a client's X-Request-Id header.
+ */
+export const traceIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 letters, digits or . _ : -');
+
 export const generateJobSchema = z.object({
   chatId: z.string(),
   organisationId: z.string(),
@@ -14,6 +21,7 @@ export const generateJobSchema = z.object({
   timezone: z.string().optional(),
   selectedLanguage: z.string().optional(),
   enqueuedAt: z.number().int(),
+  traceId: traceIdSchema.optional(),
 });
 export type GenerateJobData = z.infer<typeof generateJobSchema>;
 
@@ -31,6 +39,7 @@ export const ingestJobSchema = z.object({
   organisationId: z.string(),
   documentId: z.string(),
   revision: z.number().int().positive(),
+  traceId: traceIdSchema.optional(),
 });
 export type IngestJobData = z.infer<typeof ingestJobSchema>;
 

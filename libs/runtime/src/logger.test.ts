@@ -85,4 +85,53 @@ describe('createLogger', () => {
       session: { user: { auth: { token: '[Redacted]' } } },
     });
   });
+
+  it('child() binds fields to every line of the child, nests, and leaves the parent as it was', () => {
+    const lines = captureStderr(() => {
+      const logger = createLogger('worker', 'debug');
+      const job = logger.child({ jobId: 'gen-1', chatId: 'c1', traceId: 't1' });
+      const attempt = job.child({ attempt: 2 });
+      job.info('generation job started', { bullAttempt: 1 });
+      attempt.debug('stage', { stage: 'searching' });
+      attempt.warn('retrying', { attempt: 3 });
+      logger.info('worker ready');
+    });
+    expect(lines).toEqual([
+      {
+        t: expect.any(String),
+        level: 'info',
+        service: 'worker',
+        jobId: 'gen-1',
+        chatId: 'c1',
+        traceId: 't1',
+        bullAttempt: 1,
+        msg: 'generation job started',
+      },
+      {
+        t: expect.any(String),
+        level: 'debug',
+        service: 'worker',
+        jobId: 'gen-1',
+        chatId: 'c1',
+        traceId: 't1',
+        attempt: 2,
+        stage: 'searching',
+        msg: 'stage',
+      },
+      // pino writes a field again when a line repeats a bound key; JSON.parse keeps the line's own value.
+      { t: expect.any(String), level: 'warn', service: 'worker', jobId: 'gen-1', chatId: 'c1', traceId: 't1', attempt: 3, msg: 'retrying' },
+      { t: expect.any(String), level: 'info', service: 'worker', msg: 'worker ready' },
+    ]);
+  });
+
+  it('child() keeps the level, redacts bound secrets and serializes bound errors', () => {
+    const lines = captureStderr(() => {
+      const child = createLogger('api:n1', 'info').child({ chatId: 'c1', token: 'tok-secret', cause: new Error('boom') });
+      child.debug('not shown');
+      child.info('bound');
+    });
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(lines[0])).not.toContain('tok-secret');
+    expect(lines[0]).toMatchObject({ chatId: 'c1', token: '[Redacted]', cause: { name: 'Error', message: 'boom' }, msg: 'bound' });
+  });
 });

@@ -1,3 +1,4 @@
+import type { Logger as PinoLogger } from 'pino';
 import { pino, stdSerializers } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -7,6 +8,8 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` to every line it writes, so that ids are bound once per connection or job. */
+  child(fields: Record<string, unknown>): Logger;
 }
 
 // Field names whose values never reach the logs, at the top level and three levels down
@@ -47,13 +50,24 @@ export function createLogger(service: string, level: LogLevel = 'info'): Logger 
     },
     process.stderr,
   );
+  return wrap(log);
+}
+
+function wrap(log: PinoLogger): Logger {
   const at =
     (lvl: LogLevel) =>
     (msg: string, fields?: Record<string, unknown>): void => {
       if (fields) log[lvl](fields, msg);
       else log[lvl](msg);
     };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    // pino's child serializes the bound fields once (redacted, errors serialized), not on every line.
+    child: (fields) => wrap(log.child(serializeErrors(fields))),
+  };
 }
 
 // Callers pass errors under any key ({ err }, { cause }), not only pino's `err`.

@@ -6,11 +6,13 @@ import {
   updateMessageBodySchema,
   utf8Bytes,
 } from '@ragstream/protocol';
+import type { Logger } from '@ragstream/runtime';
 import type { ChatStore, KnowledgeStore } from '@ragstream/store';
 import type { Router } from 'express';
 import express from 'express';
 import { ApiError, chatNotFound } from '../api-error.ts';
 import type { ChatService } from '../chat-service.ts';
+import { incomingTraceId, startTrace } from '../message-trace.ts';
 import type { UserEvents } from '../user-events.ts';
 import { chatIdParam, messageIdParam, parseBody, parseQuery } from './validate.ts';
 
@@ -20,10 +22,11 @@ export interface ChatRoutesDeps {
   service: ChatService;
   events: UserEvents;
   maxMessageBytes: number;
+  logger: Logger;
 }
 
 /** The seed's REST endpoints, plus stop and the status of a chat's connections and answer. */
-export function chatRoutes({ store, knowledge, service, events, maxMessageBytes }: ChatRoutesDeps): Router {
+export function chatRoutes({ store, knowledge, service, events, maxMessageBytes, logger }: ChatRoutesDeps): Router {
   const router = express.Router();
   const checkSize = (text: string): void => {
     const bytes = utf8Bytes(text);
@@ -100,7 +103,18 @@ export function chatRoutes({ store, knowledge, service, events, maxMessageBytes 
     }
     // Checked before storing: a rejected request must not leave a message behind.
     if (body.generate && body.userId === undefined) throw new ApiError('invalid_body', 'userId: required when generate is true');
-    const stored = await service.storeUserMessage(chatId, { text: body.text, clientMessageId: body.clientMessageId });
+    const trace = startTrace(
+      logger.child({ chatId, transport: 'rest' }),
+      incomingTraceId((name) => req.get(name)),
+    );
+    // Told back, so that a client can find its message in the logs.
+    res.set('x-request-id', trace.traceId);
+    trace.log.info('user message received', {
+      bytes: utf8Bytes(body.text),
+      clientMessageId: body.clientMessageId,
+      generate: body.generate,
+    });
+    const stored = await service.storeUserMessage(chatId, { text: body.text, clientMessageId: body.clientMessageId }, trace);
     if (body.generate && body.userId !== undefined) {
       await service.requestAnswer(stored, { userId: body.userId, timezone: body.timezone, selectedLanguage: body.selectedLanguage });
     }
@@ -112,7 +126,9 @@ export function chatRoutes({ store, knowledge, service, events, maxMessageBytes 
 
   router.post('/chat/:chatId/stop', async (req, res) => {
     const chatId = chatIdParam(req.params.chatId);
-    res.json({ chatId, stopped: await service.stop(chatId) });
+    const stopped = await service.stop(chatId);
+    logger.info('stop requested', { chatId, transport: 'rest', stopped });
+    res.json({ chatId, stopped });
   });
 
   router.get('/chat/:chatId/full', async (req, res) => {

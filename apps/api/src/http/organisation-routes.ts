@@ -9,15 +9,18 @@ import {
   utf8Bytes,
 } from '@ragstream/protocol';
 import type { IngestionQueue } from '@ragstream/realtime';
-import type { KnowledgeStore } from '@ragstream/store';
-import type { Request, Router } from 'express';
+import type { Logger } from '@ragstream/runtime';
+import type { DocumentRecord, KnowledgeStore } from '@ragstream/store';
+import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { ApiError } from '../api-error.ts';
+import { incomingTraceId, startTrace } from '../message-trace.ts';
 import { parseBody, parseQuery } from './validate.ts';
 
 export interface OrganisationRoutesDeps {
   knowledge: KnowledgeStore;
   ingestion: IngestionQueue;
+  logger: Logger;
 }
 
 const organisationNotFound = (id: string): ApiError => new ApiError('organisation_not_found', `organisation ${id} does not exist`);
@@ -27,7 +30,7 @@ const documentNotFound = (id: string): ApiError => new ApiError('document_not_fo
  * Organisations (their profile is the context of answers) and their documents.
  * Document routes parse their own bodies, so mount this router before a general JSON parser.
  */
-export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesDeps): Router {
+export function organisationRoutes({ knowledge, ingestion, logger }: OrganisationRoutesDeps): Router {
   const router = express.Router();
   const rawText = express.text({
     type: Object.keys(FORMAT_BY_CONTENT_TYPE).filter((t) => t.startsWith('text/')),
@@ -54,6 +57,18 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
       throw new ApiError('message_too_large', `document is over ${MAX_DOCUMENT_BYTES} bytes`);
     }
     return parsed;
+  };
+
+  /** One trace per upload request, carried by its ingestion job; its id is told back in X-Request-Id. */
+  const queueIngestion = async (req: Request, res: Response, document: DocumentRecord): Promise<void> => {
+    const { organisationId, id: documentId, revision } = document;
+    const trace = startTrace(
+      logger.child({ organisationId, documentId }),
+      incomingTraceId((name) => req.get(name)),
+    );
+    res.set('x-request-id', trace.traceId);
+    const jobId = await ingestion.enqueueIngest({ organisationId, documentId, revision, traceId: trace.traceId });
+    trace.log.info('document queued for ingestion', { revision, jobId, format: document.format, bytes: document.bytes });
   };
 
   router.post('/organisations', profileJson, async (req, res) => {
@@ -83,7 +98,7 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
     const body = uploadBody(req);
     await requireOrganisation(organisationId);
     const document = await knowledge.createDocument({ organisationId, ...body });
-    await ingestion.enqueueIngest({ organisationId, documentId: document.id, revision: document.revision });
+    await queueIngestion(req, res, document);
     res.status(202).json(document);
   });
 
@@ -93,7 +108,7 @@ export function organisationRoutes({ knowledge, ingestion }: OrganisationRoutesD
     const body = uploadBody(req);
     const document = await knowledge.replaceDocumentContent(organisationId, documentId, body);
     if (!document) throw documentNotFound(documentId);
-    await ingestion.enqueueIngest({ organisationId, documentId, revision: document.revision });
+    await queueIngestion(req, res, document);
     res.status(202).json(document);
   });
 
