@@ -172,8 +172,9 @@ export class ChatConnection {
     this.meter.sent(frame);
   }
 
-  /** Ends the client's connection and lets go of the chat. */
+  /** Ends the client's connection and lets go of the chat; on shutdown, tells the client first so that it resumes elsewhere. */
   disconnect(reason: DisconnectReason): Promise<void> {
+    if (reason === 'shutting_down' && !this.closed) this.send({ mt: 'server_shutdown', chatId: this.chatId });
     this.transport.disconnect(reason);
     return this.close();
   }

@@ -37,6 +37,8 @@ describe('SIGTERM on an API node with clients on every transport', () => {
       expect(await api.waitForExit()).toBe(0);
       expect((await ws.closed).code).toBe(1001);
       expect(await sioClosed).toBe('io server disconnect');
+      // Each client is told before its connection ends, so that it reconnects elsewhere and resumes.
+      for (const client of [ws, sio, sse]) expect(client.collector.frames.at(-1)).toEqual({ mt: 'server_shutdown', chatId });
       expect(api.logs).toMatch(/shutting down/);
       expect(api.logs).not.toMatch(/unhandled/i);
       expect(api.logs).not.toMatch(/shutdown step failed|closing a chat connection failed|timed out/);

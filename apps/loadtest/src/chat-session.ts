@@ -107,6 +107,9 @@ export class ChatSession {
         // The load generator resumes only answers it saw start, within the log's lifetime.
         this.violations.push(`resume unavailable ${JSON.stringify(frame)}`);
         return;
+      case 'server_shutdown':
+        // The connection ends next; onLost reports it.
+        return;
       default:
         this.tracker(frame.generationId).add(frame, at);
     }

@@ -29,6 +29,8 @@ const workerEnvSchema = z
     ANSWER_PASSAGES: z.coerce.number().int().min(1).max(20).default(3),
     CHUNK_SIZE: z.coerce.number().int().min(200).max(20_000).default(1200),
     CHUNK_OVERLAP: z.coerce.number().int().min(0).max(5_000).default(150),
+    /** On SIGTERM, how long running answers may take to finish before they are handed back to other workers. */
+    SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(20),
     /** For the chaos suite only: a pause between an answer's last token and its terminal frame, so that a kill can land there. */
     RAGSTREAM_TEST_PAUSE_BEFORE_FINISH_MS: z.coerce.number().int().min(0).default(0),
   })

@@ -9,7 +9,7 @@ import type { FrameLog, StreamEnd } from '@ragstream/realtime';
 import { GenerationStream } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { Job } from 'bullmq';
-import { DelayedError } from 'bullmq';
+import { DelayedError, WaitingError } from 'bullmq';
 import { AbandonWatch } from './abandon-watch.ts';
 import type { GenerationJobOutcome, WorkerMetrics } from './worker-metrics.ts';
 import { secondsSince } from './worker-metrics.ts';
@@ -37,9 +37,27 @@ class RetryableAttemptError extends Error {
   override readonly name = 'RetryableAttemptError';
 }
 
+/** The abort reason of an attempt that the shutting-down worker hands back to the queue. */
+class HandBackSignal extends Error {
+  override readonly name = 'HandBackSignal';
+}
+
 /** Runs one attempt of one generation job; every state change goes through the lifecycle. */
 export class GenerationProcessor {
+  /** The running attempts' abort controllers, so that a shutdown can hand them back. */
+  private readonly running = new Set<AbortController>();
+
   constructor(private readonly deps: ProcessorDeps) {}
+
+  /**
+   * Shutdown, once the grace period is over: aborts every running attempt without
+   * finishing it and moves its job back to waiting, so that another worker starts a
+   * new attempt at once instead of after the stalled-job check. Returns how many.
+   */
+  handBackAll(): number {
+    for (const controller of this.running) controller.abort(new HandBackSignal('the worker is shutting down'));
+    return this.running.size;
+  }
 
   /** Declared with three parameters: BullMQ passes the cancellation signal only to such processors. */
   readonly process = async (job: Job<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<ProcessOutcome> => {
@@ -50,7 +68,8 @@ export class GenerationProcessor {
       return outcome;
     } catch (err) {
       // A job that waits for its chat's turn has not run yet; it is timed when it does.
-      if (!(err instanceof DelayedError)) this.deps.metrics.generationJobEnded(thrownOutcome(job), secondsSince(startedAt));
+      if (err instanceof WaitingError) this.deps.metrics.generationJobEnded('handed_back', secondsSince(startedAt));
+      else if (!(err instanceof DelayedError)) this.deps.metrics.generationJobEnded(thrownOutcome(job), secondsSince(startedAt));
       throw err;
     }
   };
@@ -84,13 +103,14 @@ export class GenerationProcessor {
     this.deps.metrics.attemptStarted(begin.attempt, job.timestamp);
     const attemptLog = log.child({ attempt: begin.attempt });
     attemptLog.info('attempt started');
-    return this.generate(job, data, begin.attempt, signal, attemptLog);
+    return this.generate(job, data, begin.attempt, token, signal, attemptLog);
   }
 
   private async generate(
     job: Job<GenerateJobData>,
     data: GenerateJobData,
     attempt: number,
+    token: string | undefined,
     signal: AbortSignal | undefined,
     log: Logger,
   ): Promise<ProcessOutcome> {
@@ -99,6 +119,7 @@ export class GenerationProcessor {
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     if (signal?.aborted) onAbort();
+    this.running.add(controller);
 
     const stream = new GenerationStream(this.deps.log, { chatId, generationId, attempt }, this.deps.flushWindowMs, (end) =>
       controller.abort(new Error(`attempt ${attempt} ended: ${end.reason}`)),
@@ -136,14 +157,24 @@ export class GenerationProcessor {
     } finally {
       watch.stop();
       signal?.removeEventListener('abort', onAbort);
+      this.running.delete(controller);
     }
 
     const streamEnd = await stream.drain();
     end.text = stream.text;
-    const verdict = this.judge(job, streamEnd, controller.signal.aborted && signal?.aborted === true, failure);
+    // Whether or not the responder noticed the abort, its text is incomplete: another worker runs it again.
+    const handedBack = controller.signal.reason instanceof HandBackSignal;
+    const verdict = this.judge(job, streamEnd, controller.signal.aborted && signal?.aborted === true, failure, handedBack);
     if (verdict.kind === 'superseded') {
       log.warn('attempt superseded; it stops without writing', { reason: verdict.reason });
       return 'superseded';
+    }
+    if (verdict.kind === 'hand-back') {
+      // Not finished: the next worker's attempt supersedes this one (the fence) and clients see it start over.
+      log.info('handing the attempt back to the queue; another worker runs the answer again');
+      if (token === undefined) throw new Error(`job ${job.id}: no lock token to move it back to waiting`);
+      await job.moveToWait(token);
+      throw new WaitingError();
     }
     if (verdict.kind === 'retry') {
       log.warn('attempt failed; the job will be retried', { err: verdict.error });
@@ -162,12 +193,19 @@ export class GenerationProcessor {
     return outcome.status;
   }
 
-  /** How an attempt ends, from what stopped it. */
-  private judge(job: Job<GenerateJobData>, streamEnd: StreamEnd | undefined, cancelledByStop: boolean, failure: unknown): Verdict {
+  /** How an attempt ends, from what stopped it; a stop wins over a hand-back, which would only run it again. */
+  private judge(
+    job: Job<GenerateJobData>,
+    streamEnd: StreamEnd | undefined,
+    cancelledByStop: boolean,
+    failure: unknown,
+    handedBack: boolean,
+  ): Verdict {
     if (streamEnd?.reason === 'fenced' || streamEnd?.reason === 'done') return { kind: 'superseded', reason: streamEnd.reason };
     // Redis failed under the attempt: clients may have missed frames, so the next attempt starts over.
     if (streamEnd?.reason === 'failed') return this.retryOrFail(job, streamEnd.error);
     if (streamEnd?.reason === 'cancelled' || cancelledByStop) return { kind: 'end', status: 'stopped' };
+    if (handedBack) return { kind: 'hand-back' };
     if (failure === undefined) return { kind: 'end', status: 'complete' };
     const error = failure instanceof Error ? failure : new Error(String(failure));
     if (isLlmError(failure) && !failure.retryable) return { kind: 'end', status: 'failed', error: error.message };
@@ -202,6 +240,7 @@ export class GenerationProcessor {
 type Verdict =
   | { kind: 'superseded'; reason: 'fenced' | 'done' }
   | { kind: 'retry'; error: Error }
+  | { kind: 'hand-back' }
   | { kind: 'end'; status: 'complete' | 'stopped' }
   | { kind: 'end'; status: 'failed'; error: string };
 

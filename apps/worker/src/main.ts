@@ -25,11 +25,14 @@ import { WorkerMetrics } from './worker-metrics.ts';
 const LOCK_DURATION_MS = 6_000;
 const STALLED_INTERVAL_MS = 3_000;
 const MAX_STALLED_COUNT = 2;
+/** Shutdown time left after the grace period: handing answers back, then closing Redis and the stores. */
+const SHUTDOWN_MARGIN_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadWorkerConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
-  const shutdown = new Shutdown(logger, 30_000);
+  const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
+  const shutdown = new Shutdown(logger, graceMs + SHUTDOWN_MARGIN_MS);
   shutdown.installSignalHandlers();
 
   const keys = new RedisKeys(config.REDIS_PREFIX);
@@ -121,7 +124,18 @@ async function main(): Promise<void> {
   }
 
   shutdown.add('http', () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
-  shutdown.add('workers', () => Promise.all([worker.close(), ingestWorker.close()]));
+  // close() takes no new job and waits for the running ones; those still running after the grace are handed back.
+  shutdown.add('workers', async () => {
+    const handBack = setTimeout(() => {
+      const count = processor.handBackAll();
+      if (count > 0) logger.info('grace period over; handing running answers back to the queue', { count, graceMs });
+    }, graceMs);
+    try {
+      await Promise.all([worker.close(), ingestWorker.close()]);
+    } finally {
+      clearTimeout(handBack);
+    }
+  });
   shutdown.add('cancel-subscriber', () => cancelSubscriber.quit());
   shutdown.add('queue', () => Promise.all([queue.close(), ingestQueue.close()]));
   shutdown.add('redis', () => Promise.all([redis.quit(), bullConnection.quit()]));

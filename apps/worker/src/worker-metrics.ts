@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { Counter, Histogram } from 'prom-client';
 
 /** How a run of a generation job ended; `retry`: it threw and BullMQ runs it again. */
-export type GenerationJobOutcome = 'complete' | 'stopped' | 'failed' | 'superseded' | 'already_finished' | 'retry';
+export type GenerationJobOutcome = 'complete' | 'stopped' | 'failed' | 'superseded' | 'already_finished' | 'retry' | 'handed_back';
 export type IngestionJobOutcome = 'ready' | 'superseded' | 'deleted' | 'failed' | 'retry';
 
 const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];

@@ -55,6 +55,15 @@ describe('resume_unavailable', () => {
   });
 });
 
+describe('server_shutdown', () => {
+  it('is a server frame with the chatId, outside any generation', () => {
+    const frame = { mt: 'server_shutdown', chatId: 'c1' };
+    expect(serverFrameSchema.parse(frame)).toEqual(frame);
+    expect(serverFrameSchema.safeParse({ mt: 'server_shutdown' }).success).toBe(false);
+    expect(generationFrameSchema.safeParse(frame).success).toBe(false);
+  });
+});
+
 describe('SSE event ids', () => {
   it('round-trip <generationId>:<seq>', () => {
     expect(parseEventId(formatEventId('gen-abc', 42))).toEqual({ generationId: 'gen-abc', lastSeq: 42 });

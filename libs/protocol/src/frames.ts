@@ -104,6 +104,17 @@ export const resumeUnavailableFrameSchema = z.object({
 });
 export type ResumeUnavailableFrame = z.infer<typeof resumeUnavailableFrameSchema>;
 
+/**
+ * Sent just before a node that is shutting down (a rolling restart) ends the connection:
+ * the client reconnects, to any node, and resumes its unfinished answer with
+ * `generationId` and `lastSeq`.
+ */
+export const serverShutdownFrameSchema = z.object({
+  mt: z.literal('server_shutdown'),
+  chatId: z.string(),
+});
+export type ServerShutdownFrame = z.infer<typeof serverShutdownFrameSchema>;
+
 export const generationFrameSchema = z.discriminatedUnion('mt', [
   typingIndicatorFrameSchema,
   botStatusFrameSchema,
@@ -120,6 +131,7 @@ export const serverFrameSchema = z.discriminatedUnion('mt', [
   botCompleteFrameSchema,
   errorFrameSchema,
   resumeUnavailableFrameSchema,
+  serverShutdownFrameSchema,
 ]);
 export type ServerFrame = z.infer<typeof serverFrameSchema>;
 

@@ -32,8 +32,8 @@ export function sseRouter(deps: ConnectionDeps): Router {
     let open = true;
     const write = (frame: SseFrame): void => {
       if (!open) return;
-      // resume_unavailable has no seq: without an id it leaves the client's Last-Event-ID alone.
-      const id = frame.mt === 'resume_unavailable' ? '' : `id: ${formatEventId(frame.generationId, frame.seq)}\n`;
+      // resume_unavailable and server_shutdown have no seq: without an id they leave the client's Last-Event-ID alone.
+      const id = 'seq' in frame ? `id: ${formatEventId(frame.generationId, frame.seq)}\n` : '';
       res.write(`${id}data: ${JSON.stringify(frame)}\n\n`);
     };
     const pending: SseFrame[] = [];
