@@ -160,6 +160,7 @@ export class GenerationProcessor {
       this.running.delete(controller);
     }
 
+    if (signal?.aborted) stream.discardPending();
     const streamEnd = await stream.drain();
     end.text = stream.text;
     // Whether or not the responder noticed the abort, its text is incomplete: another worker runs it again.

@@ -134,6 +134,18 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     broken.disconnect();
   });
 
+  it('drops text not yet sent when told to, and keeps what Redis accepted', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
+    const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 1_000, () => undefined);
+    stream.push('sent ');
+    stream.push('held back');
+    stream.discardPending();
+    expect(await stream.drain()).toBeUndefined();
+    expect(stream.text).toBe('sent ');
+    expect(await log.streamedText(generationId)).toBe('sent ');
+  });
+
   it('flushes the first delta at once and coalesces the rest within the window', async () => {
     const { chatId, generationId } = ids();
     await runAttempt(generationId, 1);

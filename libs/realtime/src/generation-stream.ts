@@ -72,6 +72,16 @@ export class GenerationStream {
     }
   }
 
+  /**
+   * Drops text not yet sent. For a stop: Redis would refuse it anyway (the stop state is
+   * set before workers are told), so sending it would only delay the terminal frame.
+   */
+  discardPending(): void {
+    this.pending = '';
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
   /** Flushes buffered text, waits until every frame so far is settled in Redis, and stops probing. */
   async drain(): Promise<StreamEnd | undefined> {
     this.flush();
