@@ -1,22 +1,15 @@
+import { seededRandom } from '@ragstream/testing';
 import { ChaosEnv } from './chaos-env.ts';
 import type { ChaosSizes, RecoveryKind, Scenario, ScenarioContext } from './scenario.ts';
 import { ScenarioSkipped } from './scenario.ts';
 import type { Summary } from './stats.ts';
-import { seededRandom } from './stats.ts';
+import type { AnswerCounts } from './verify.ts';
 
-export interface ScenarioResult {
+export interface ScenarioResult extends AnswerCounts {
   scenario: string;
   title: string;
   /** pass: every check held; fail: one did not (or the scenario broke); skip: it could not run against this code. */
   outcome: 'pass' | 'fail' | 'skip';
-  answers: number;
-  completed: number;
-  stopped: number;
-  failed: number;
-  lostFrames: number;
-  duplicatedFrames: number;
-  storedMismatch: number;
-  unfinished: number;
   recoveryMs: number | null;
   recoveryKind: RecoveryKind | null;
   stopLatencyMs: (Summary & { overBound: number; notStopped: number }) | null;

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticAnswer } from '@ragstream/rag';
-import { HttpClient, TestCluster } from '@ragstream/testing';
+import { HttpClient, seededRandom, TestCluster } from '@ragstream/testing';
 import { ChatSession } from './chat-session.ts';
-import { limiter, mapLimit, seededRandom } from './deferred.ts';
+import { limiter, mapLimit } from './deferred.ts';
 import type { LoadOptions } from './load-config.ts';
 import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
 import { checkStoredAnswers, classifyAnswers } from './load-summary.ts';
