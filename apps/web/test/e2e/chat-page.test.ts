@@ -81,7 +81,7 @@ describe('chat page', () => {
     page.on('dialog', (dialog) => void (dialog.type() === 'prompt' ? dialog.accept('Renamed chat') : dialog.accept()));
     await page.goto(cluster.api());
     await ask(page, 'A chat to rename');
-    await page.locator('#chat-list li').first().waitFor(WAIT);
+    await page.waitForURL(/[?&]chat=/, WAIT);
     const chatId = chatIdOf(page);
     await page.getByRole('button', { name: 'Rename chat A chat to rename' }).click();
     await page.getByRole('button', { name: 'Renamed chat', exact: true }).waitFor(WAIT);
@@ -164,7 +164,8 @@ describe('chat page', () => {
     await expect.poll(() => received.some((p) => p.startsWith('40/chat,')), WAIT).toBe(true);
 
     await ask(first, 'Hello from the first tab');
-    await first.locator('#chat-list li').first().waitFor(WAIT);
+    // The list shows the chat as soon as it exists, a moment before the tab opens it and puts it in the URL.
+    await first.waitForURL(/[?&]chat=/, WAIT);
     const chatId = chatIdOf(first);
     // No polling: the chat_created event puts it in the second tab's list at once, and answer_started marks it.
     const inSecond = second.locator(`#chat-list li[data-chat-id="${chatId}"]`);
