@@ -43,6 +43,8 @@ export interface ChatServiceDeps {
   keys: RedisKeys;
   clock: AnswerClock;
   events: UserEvents;
+  /** The chat's answer this node sees streaming, if any (its frame hub): a stop then takes one round trip. */
+  streaming: (chatId: string) => string[];
 }
 
 /** Where the node notes when answers and stops were asked for, to time what clients then receive. */
@@ -115,7 +117,14 @@ export class ChatService {
       enqueuedAt: Date.now(),
       traceId,
     };
-    const admission = await this.deps.lifecycle.admit(data);
+    const admitting = this.deps.lifecycle.admit(data);
+    // A new message has no answer yet: its job goes out right behind the admission, on the
+    // same connection, so that the worker is not a round trip later. A resend waits to see.
+    const dispatching = stored.created ? this.deps.lifecycle.dispatch(data) : undefined;
+    const admission = await admitting.catch(async (err: unknown) => {
+      await dispatching?.catch((dispatchErr: unknown) => log.warn('answer not dispatched either', { err: dispatchErr }));
+      throw err;
+    });
     if (admission.kind === 'finished') {
       log.debug('answer finished before; not admitted again');
       return undefined;
@@ -124,7 +133,7 @@ export class ChatService {
     this.deps.events.answerStarted(stored.ownerId, data.chatId, data.generationId);
     this.deps.clock.answerRequested(stored.generationId, options.receivedAt ?? performance.now());
     return async () => {
-      await this.deps.lifecycle.dispatch(data);
+      await (dispatching ?? this.deps.lifecycle.dispatch(data));
       log.info('answer dispatched', { jobId: data.generationId });
     };
   }
@@ -133,7 +142,7 @@ export class ChatService {
   async stop(chatId: string, receivedAt = performance.now()): Promise<string[]> {
     if (!(await this.deps.store.getChat(chatId))) throw chatNotFound(chatId);
     this.deps.clock.stopRequested(chatId, receivedAt);
-    return this.deps.lifecycle.stop(chatId);
+    return this.deps.lifecycle.stop(chatId, this.deps.streaming(chatId));
   }
 
   /** Deletes the chat first, so that an answer stopped meanwhile is not stored into it. */
@@ -142,7 +151,7 @@ export class ChatService {
     const chat = await this.deps.store.getChat(chatId);
     if (!chat || !(await this.deps.store.deleteChat(chatId))) return false;
     this.deps.events.chatDeleted(chat.userId, chatId);
-    await this.deps.lifecycle.stop(chatId);
+    await this.deps.lifecycle.stop(chatId, this.deps.streaming(chatId));
     return true;
   }
 

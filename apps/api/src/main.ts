@@ -49,10 +49,20 @@ async function main(): Promise<void> {
   const ingestion = new IngestionQueue(redis, keys);
   const metrics = new ApiMetrics([queue.queue, ingestion.queue], logger);
   const userEvents = new UserEvents();
-  const service = new ChatService({ store, queue, lifecycle, log, redis, keys, clock: metrics, events: userEvents });
+  const hub = new FrameHub(frameSubscriber, keys, logger);
+  const service = new ChatService({
+    store,
+    queue,
+    lifecycle,
+    log,
+    redis,
+    keys,
+    clock: metrics,
+    events: userEvents,
+    streaming: (chatId) => hub.streaming(chatId),
+  });
   const presence = new Presence(redis, keys, nodeId, logger);
   presence.start();
-  const hub = new FrameHub(frameSubscriber, keys, logger);
   const connections = new ConnectionRegistry();
   const connectionDeps: ConnectionDeps = {
     store,

@@ -126,7 +126,7 @@ export class GenerationProcessor {
     );
     const watch = new AbandonWatch(chatId, this.deps.abandonAfterMs, this.deps.countConnections, log, async () => {
       log.info('no client connected; abandoning answer');
-      await this.deps.lifecycle.stop(chatId);
+      await this.deps.lifecycle.stop(chatId, [generationId]);
     });
     stream.typing(data.userMessageId);
     watch.start();

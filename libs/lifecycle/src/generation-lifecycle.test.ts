@@ -211,6 +211,30 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     expect(await lifecycle.begin(waiting)).toEqual({ kind: 'finished' });
   });
 
+  it('stop takes the chat’s generations as expected, or as they are when the expectation is wrong', async () => {
+    const monitor = await redis.duplicate().monitor();
+    const cancels: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'evalsha' && args.some((a) => a === keys.cancelChannel)) cancels.push(args);
+    });
+    try {
+      for (const expected of [(ids: string[]) => ids, () => [], () => ['not-a-generation']]) {
+        const chatId = await newChat();
+        const first = await message(chatId, 'first');
+        const second = await message(chatId, 'second');
+        for (const data of [first, second]) await lifecycle.admit(data);
+        const ids = [first.generationId, second.generationId];
+        const before = cancels.length;
+        expect((await lifecycle.stop(chatId, expected(ids))).sort()).toEqual([...ids].sort());
+        // Right: one script; wrong: a second one, with the ids the first answered.
+        await expect.poll(() => cancels.length - before).toBe(expected(ids).length === 2 ? 1 : 2);
+        expect(await lifecycle.begin(first)).toEqual({ kind: 'finished' });
+      }
+    } finally {
+      monitor.disconnect();
+    }
+  });
+
   it('a head admitted but not yet dispatched is re-added from its payload, not failed', async () => {
     const chatId = await newChat();
     const head = await message(chatId, 'first');

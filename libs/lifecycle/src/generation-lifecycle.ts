@@ -64,7 +64,7 @@ export interface LifecycleDeps {
  *
  * | state      | event                    | guard                      | effect |
  * |------------|--------------------------|----------------------------|--------|
- * | -          | admit (API)              | not finished               | FIFO push once, payload kept; then the job is added |
+ * | -          | admit (API)              | not finished               | FIFO push once, payload kept; the job is added behind it |
  * | queued     | begin (worker)           | not the head               | wait: job delayed; a head without a live job is re-added from its payload, or ended failed |
  * | queued     | begin                    | head, stop requested       | end unrun as stopped |
  * | queued/running | begin                | head                       | attempt + 1 (a retry or takeover supersedes the old attempt) |
@@ -117,7 +117,11 @@ export class GenerationLifecycle {
     if ((await this.head(chatId)) === generationId) await this.deps.queue.promote(generationId);
   }
 
-  /** Hands an admitted answer to the workers (idempotent). */
+  /**
+   * Hands an admitted answer to the workers (idempotent). May be called before the
+   * admission's reply: commands on one connection run in order, and a job that begins
+   * before its admission anyway (a script reloaded after a Redis restart) joins the FIFO itself.
+   */
   dispatch(data: GenerateJobData): Promise<void> {
     return this.deps.queue.add(data);
   }
@@ -217,18 +221,24 @@ export class GenerationLifecycle {
    * Stop for a chat, from any process: marks every unfinished generation in one script
    * and tells the workers (the fast path; the running attempt also sees the mark on its
    * next append). Waiting jobs are removed and ended here. Returns the ids it stopped.
+   * `expected`: the chat's generations as the caller believes them (e.g. the one this
+   * node sees streaming); when right, the stop takes one round trip, else the script
+   * answers with the actual ones and it tries again.
    */
-  async stop(chatId: string): Promise<string[]> {
+  async stop(chatId: string, expected: readonly string[] = []): Promise<string[]> {
     const { keys, ttlSeconds } = this.deps;
     const fifo = keys.chatFifo(chatId);
+    let ids = [...expected];
     for (let i = 0; i < STOP_TRIES; i += 1) {
-      const ids = await this.redis.lrange(fifo, 0, -1);
       const keyList = [fifo, ...ids.flatMap((id) => [keys.generationMeta(id), keys.generationLog(id)])];
       const reply = await this.redis.rsCancel(keyList.length, ...keyList, keys.cancelChannel, ttlSeconds, ...ids);
-      if (reply[0] === 'retry') continue;
-      const stopped = reply.slice(1);
-      await Promise.all(stopped.map((id) => this.settleStopped(chatId, id)));
-      return stopped;
+      const [kind, ...rest] = reply;
+      if (kind === 'retry') {
+        ids = rest;
+        continue;
+      }
+      await Promise.all(rest.map((id) => this.settleStopped(chatId, id)));
+      return rest;
     }
     throw new Error(`chat ${chatId}: its answers kept changing while stopping`);
   }

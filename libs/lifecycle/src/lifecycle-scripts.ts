@@ -73,14 +73,18 @@ return {1}
 `;
 
 /**
- * KEYS: fifo, then meta and log of each id. ARGV: channel, ttl, the ids read from the FIFO.
- * Returns {'retry'} when the FIFO changed since it was read, else {'ok', ids it marked}.
+ * KEYS: fifo, then meta and log of each id. ARGV: channel, ttl, the ids the caller expects in the FIFO.
+ * Returns {'retry', the FIFO's ids} when they differ (their keys must be declared first), else {'ok', ids it marked}.
  */
 const CANCEL = `
 local ids = redis.call('LRANGE', KEYS[1], 0, -1)
-if #ids ~= #ARGV - 2 then return {'retry'} end
+local same = #ids == #ARGV - 2
 for i, id in ipairs(ids) do
-  if ARGV[i + 2] ~= id then return {'retry'} end
+  if ARGV[i + 2] ~= id then same = false end
+end
+if not same then
+  table.insert(ids, 1, 'retry')
+  return ids
 end
 local marked = {'ok'}
 for i, id in ipairs(ids) do

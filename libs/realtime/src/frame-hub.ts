@@ -16,6 +16,8 @@ export interface HubMember {
  */
 export class FrameHub {
   private readonly members = new Map<string, Set<HubMember>>();
+  /** Per chat, the generation whose frames this node last saw streaming (none after its terminal frame). */
+  private readonly live = new Map<string, string>();
   private readonly prefix: string;
 
   constructor(
@@ -51,7 +53,14 @@ export class FrameHub {
     set.delete(member);
     if (set.size > 0) return;
     this.members.delete(chatId);
+    this.live.delete(chatId);
     await this.subscriber.unsubscribe(this.keys.chatFrames(chatId));
+  }
+
+  /** The chat's answer this node sees streaming, if any: a stop's first guess at what to stop. */
+  streaming(chatId: string): string[] {
+    const generationId = this.live.get(chatId);
+    return generationId === undefined ? [] : [generationId];
   }
 
   /**
@@ -85,6 +94,10 @@ export class FrameHub {
       this.logger.error('invalid frame on channel', { channel, err });
       return;
     }
+    const chatId = channel.slice(this.prefix.length);
+    if (frame.mt === 'chat_message_bot_complete') {
+      if (this.live.get(chatId) === frame.generationId) this.live.delete(chatId);
+    } else this.live.set(chatId, frame.generationId);
     for (const member of set) member.frame(frame);
   }
 }
