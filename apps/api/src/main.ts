@@ -20,6 +20,8 @@ import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { organisationRoutes } from './http/organisation-routes.ts';
+import { OriginPolicy } from './http/origin-policy.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { webRoutes } from './http/web-routes.ts';
 import { ApiMetrics } from './metrics/api-metrics.ts';
 import { UserEvents } from './user-events.ts';
@@ -65,12 +67,15 @@ async function main(): Promise<void> {
     metrics,
   };
 
+  const origins = new OriginPolicy(config.CORS_ORIGIN);
   const app = express();
   app.disable('x-powered-by');
   app.use(metrics.countHttpErrors);
+  app.use(securityHeaders());
+  // Probes and scrapers send no Origin; these stay open to them whatever CORS_ORIGIN says.
   app.use(metricsRouter(metrics.registry, config.METRICS_TOKEN));
-  app.use(cors(config.CORS_ORIGIN));
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
+  app.use(cors(origins));
   app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
   app.use(organisationRoutes({ knowledge, ingestion, logger }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
@@ -82,14 +87,14 @@ async function main(): Promise<void> {
 
   const server = createServer(app);
   const io = attachSocketIo(server, connectionDeps, {
-    corsOrigin: config.CORS_ORIGIN,
+    origins,
     allowPolling: config.SOCKETIO_POLLING,
     adapterPrefix: `${config.REDIS_PREFIX}:socket.io`,
     pubClient: adapterPub,
     subClient: adapterSub,
   });
   userEvents.attach(io.of('/chat'));
-  const wss = attachWebSocket(server, connectionDeps, logger);
+  const wss = attachWebSocket(server, connectionDeps, { origins, logger });
 
   // Client connections still talk to Redis while they close: they go first, Redis and the stores last.
   shutdown.add('intake', () => {

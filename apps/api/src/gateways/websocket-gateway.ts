@@ -1,4 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { resumeParamsSchema, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import type { Logger } from '@ragstream/runtime';
@@ -7,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import { ApiError } from '../api-error.ts';
 import type { ConnectionDeps, DisconnectReason } from '../chat-connection.ts';
 import { ChatConnection } from '../chat-connection.ts';
+import type { OriginPolicy } from '../http/origin-policy.ts';
 
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 
@@ -19,18 +21,28 @@ const DISCONNECT: Record<DisconnectReason, { code: number; reason: string }> = {
   stream_interrupted: { code: 1011, reason: 'frame stream interrupted; reconnect and resume' },
 };
 
+export interface WebSocketOptions {
+  /** CORS_ORIGIN: a browser's upgrade from another origin is refused with 403 before any chat is opened. */
+  origins: OriginPolicy;
+  logger: Logger;
+}
+
 /**
  * The seed's plain WebSocket at `/chat/ws/:chatId`, JSON frames with `mt`; resume
  * with `?generationId=&lastSeq=`. Frames over the transport limit close the socket
  * (1009); everything smaller gets an answer or an `error` frame.
  */
-export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, logger: Logger): WebSocketServer {
+export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { origins, logger }: WebSocketOptions): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: TRANSPORT_MAX_FRAME_BYTES });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = PATH.exec(url.pathname);
     if (!match) return; // Socket.IO's engine handles its own path.
+    if (!origins.allows(req.headers)) {
+      refuseUpgrade(socket, 403, { code: 'origin_not_allowed', message: 'this origin may not use the API; see CORS_ORIGIN' });
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       void accept(ws, decodeURIComponent(match[1] ?? ''), url.searchParams);
     });
@@ -74,4 +86,13 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
   }
 
   return wss;
+}
+
+/** Answers an upgrade request with a plain HTTP error, as a JSON body, and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, body: { code: string; message: string }): void {
+  const text = JSON.stringify(body);
+  socket.on('error', () => undefined);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
 }
