@@ -13,21 +13,44 @@ export interface Logger {
 }
 
 // Field names whose values never reach the logs, at the top level and three levels down
-// (e.g. { headers: { authorization } }, { config: { llm: { apiKey } } }).
+// (e.g. { headers: { authorization } }, { config: { llm: { apiKey } } }, { env: { OPENAI_API_KEY } }).
 const SECRET_KEYS = [
   'apiKey',
   'api_key',
   'token',
   'accessToken',
   'refreshToken',
+  'idToken',
   'authorization',
   'Authorization',
+  'proxy-authorization',
+  'x-api-key',
   'cookie',
+  'cookies',
+  'Cookie',
+  'set-cookie',
   'password',
   'secret',
   'clientSecret',
+  // The secrets of the processes' own environment, should a line ever carry a config or env object.
+  'OPENAI_API_KEY',
+  'ADMIN_TOKEN',
+  'METRICS_TOKEN',
+  'AUTH_JWT_SECRET',
 ];
-const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);
+const REDACT_PATHS = SECRET_KEYS.flatMap((key) => {
+  // Keys that are not identifiers take pino's bracket syntax.
+  const path = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `["${key}"]`;
+  const nested = path.startsWith('[') ? path : `.${path}`;
+  return [path, `*${nested}`, `*.*${nested}`, `*.*.*${nested}`];
+});
+
+/** Query parameters whose values are credentials, wherever a URL appears in a string. */
+const SECRET_QUERY = /([?&#;](?:token|access_token|id_token|refresh_token|api_key|apikey|key|password|secret|jwt)=)[^&#\s"'<>]*/gi;
+/** A bearer credential written into a text (an error message quoting a header). */
+const BEARER = /\b(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/g;
+/** How deep `scrub` looks into a field's objects and arrays. */
+const SCRUB_DEPTH = 6;
 
 /**
  * One JSON line per event on stderr (`t`, `level`, `service`, the fields, `msg`), so logs of
@@ -42,7 +65,7 @@ export function createLogger(service: string, level: LogLevel = 'info'): Logger 
       timestamp: () => `,"t":"${new Date().toISOString()}"`,
       formatters: {
         level: (label) => ({ level: label }),
-        log: serializeErrors,
+        log: prepareFields,
       },
       // Errors are serialized above, under any key; pino's own `err` serializer would redo it.
       serializers: { err: (value: unknown) => value },
@@ -66,15 +89,53 @@ function wrap(log: PinoLogger): Logger {
     warn: at('warn'),
     error: at('error'),
     // pino's child serializes the bound fields once (redacted, errors serialized), not on every line.
-    child: (fields) => wrap(log.child(serializeErrors(fields))),
+    child: (fields) => wrap(log.child(prepareFields(fields))),
   };
 }
 
-// Callers pass errors under any key ({ err }, { cause }), not only pino's `err`.
-function serializeErrors(fields: Record<string, unknown>): Record<string, unknown> {
+/**
+ * Errors serialized under any key (callers pass { err }, { cause }, not only pino's `err`), and
+ * credentials cut out of every string: a URL logged with `?token=…` keeps its path and other
+ * parameters. Keys that hold secrets whole are removed by pino's `redact` after this.
+ */
+function prepareFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, ...stdSerializers.errWithCause(value) } : value;
+    out[key] = scrub(value instanceof Error ? { name: value.name, ...stdSerializers.errWithCause(value) } : value, SCRUB_DEPTH);
   }
   return out;
+}
+
+/** `value` with credentials in its strings replaced; objects are copied only where something changed. */
+function scrub(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return scrubText(value);
+  if (depth === 0 || typeof value !== 'object' || value === null) return value;
+  if (value instanceof Error) return scrub({ name: value.name, ...stdSerializers.errWithCause(value) }, depth);
+  if (Array.isArray(value)) {
+    let changed = false;
+    const items = value.map((item: unknown) => {
+      const scrubbed = scrub(item, depth - 1);
+      if (scrubbed !== item) changed = true;
+      return scrubbed;
+    });
+    return changed ? items : value;
+  }
+  // Plain records only: a Buffer, a Date or a class instance is left for pino to write as it does.
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const scrubbed = scrub(item, depth - 1);
+    if (scrubbed !== item) {
+      copy ??= { ...(value as Record<string, unknown>) };
+      copy[key] = scrubbed;
+    }
+  }
+  return copy ?? value;
+}
+
+/** Replaces credentials in one string: the values of secret query parameters and bearer tokens. */
+export function scrubText(text: string): string {
+  if (!text.includes('=') && !text.includes('Bearer')) return text;
+  return text.replace(SECRET_QUERY, '$1[Redacted]').replace(BEARER, '$1[Redacted]');
 }

@@ -36,19 +36,21 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { 
   const wss = new WebSocketServer({ noServer: true, maxPayload: TRANSPORT_MAX_FRAME_BYTES });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = PATH.exec(url.pathname);
-    if (!match) return; // Socket.IO's engine handles its own path.
+    const url = parseUrl(req.url ?? '/');
+    const match = url === null ? null : PATH.exec(url.pathname);
+    if (url === null || !match) return; // Socket.IO's engine handles its own path (and drops what no one handles).
     if (!origins.allows(req.headers)) {
+      logger.debug('websocket upgrade refused: origin not allowed', { url: req.url, origin: req.headers.origin });
       refuseUpgrade(socket, 403, { code: 'origin_not_allowed', message: 'this origin may not use the API; see CORS_ORIGIN' });
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void accept(ws, decodeURIComponent(match[1] ?? ''), url.searchParams);
+      void accept(ws, decodePathSegment(match[1] ?? ''), url.searchParams, req.url ?? '');
     });
   });
 
-  async function accept(ws: WebSocket, chatId: string, query: URLSearchParams): Promise<void> {
+  /** `rawUrl`: the request's URL for the log, which cuts credentials (`?token=`) out of it. */
+  async function accept(ws: WebSocket, chatId: string, query: URLSearchParams, rawUrl: string): Promise<void> {
     const early: string[] = [];
     const collect = (data: RawData): void => {
       early.push(data.toString());
@@ -72,7 +74,8 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { 
       });
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat');
-      if (!(err instanceof ApiError)) logger.error('websocket open failed', { chatId, err });
+      if (!(err instanceof ApiError)) logger.error('websocket open failed', { chatId, url: rawUrl, err });
+      else logger.debug('websocket open refused', { chatId, url: rawUrl, code: error.code });
       ws.send(JSON.stringify(error.toFrame()));
       deps.metrics.errorSent(error.code);
       ws.close(CLOSE_CODES[error.code] ?? 1011, error.message);
@@ -95,4 +98,21 @@ function refuseUpgrade(socket: Duplex, status: number, body: { code: string; mes
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
   );
+}
+
+function parseUrl(path: string): URL | null {
+  try {
+    return new URL(path, 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
+/** A malformed escape (`%E0%A4%A`) is no chat id: kept as it is, it is looked up and not found (4404), instead of throwing. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
