@@ -14,6 +14,11 @@ const apiEnvSchema = z.object({
   NODE_ID: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
   SOCKETIO_POLLING: envBoolean.default(false),
+  /**
+   * On SIGTERM, how long the node keeps serving (new connections included) while `/readyz`
+   * answers 503, so that the load balancer takes it out first; then it closes its connections.
+   */
+  SHUTDOWN_DRAIN_SECONDS: z.coerce.number().min(0).max(120).default(0),
   /** Opens /admin (Bull Board) to holders of this bearer token; unset, /admin answers 401 to everyone. */
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });

@@ -31,8 +31,10 @@ async function main(): Promise<void> {
   const nodeId = config.NODE_ID ?? `api-${randomUUID().slice(0, 8)}`;
   // Bound at the root, so that every line of this node says which node wrote it.
   const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL).child({ nodeId });
-  const shutdown = new Shutdown(logger);
+  const drainMs = config.SHUTDOWN_DRAIN_SECONDS * 1000;
+  const shutdown = new Shutdown(logger, drainMs + 10_000);
   shutdown.installSignalHandlers();
+  let draining = false;
 
   const keys = new RedisKeys(config.REDIS_PREFIX);
   const redis = createRedis(config.REDIS_URL, { name: `${nodeId}-commands` });
@@ -74,7 +76,9 @@ async function main(): Promise<void> {
   app.use(securityHeaders());
   // Probes and scrapers send no Origin; these stay open to them whatever CORS_ORIGIN says.
   app.use(metricsRouter(metrics.registry, config.METRICS_TOKEN));
-  app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
+  app.use(
+    healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }, { draining: () => draining }),
+  );
   app.use(cors(origins));
   app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
   app.use(organisationRoutes({ knowledge, ingestion, logger }));
@@ -96,6 +100,12 @@ async function main(): Promise<void> {
   userEvents.attach(io.of('/chat'));
   const wss = attachWebSocket(server, connectionDeps, { origins, logger });
 
+  // Not ready first, while everything still works: the load balancer stops sending new connections.
+  shutdown.add('drain', async () => {
+    draining = true;
+    logger.info('draining: /readyz answers 503', { drainSeconds: config.SHUTDOWN_DRAIN_SECONDS });
+    if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+  });
   // Client connections still talk to Redis while they close: they go first, Redis and the stores last.
   shutdown.add('intake', () => {
     connections.stopAccepting();
