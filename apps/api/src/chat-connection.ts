@@ -29,6 +29,8 @@ export interface ConnectionDeps {
   subscriptions: SubscriptionDeps;
   connections: ConnectionRegistry;
   maxMessageBytes: number;
+  /** Frames of one connection waiting to be handled; past it a frame gets `error` `busy` and is dropped. */
+  maxInboundFrames: number;
   logger: Logger;
   metrics: ApiMetrics;
 }
@@ -44,6 +46,8 @@ export class ChatConnection {
   private opening: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private inbound: Promise<void> = Promise.resolve();
+  /** Frames queued on `inbound` and not yet handled. */
+  private inboundFrames = 0;
   private readonly meter: ConnectionMeter;
   /** Every line about this connection carries its chat and transport (and the node, bound at the root). */
   private readonly log: Logger;
@@ -99,20 +103,50 @@ export class ChatConnection {
   /** Handles one JSON text frame. */
   handleText(text: string): Promise<void> {
     const receivedAt = performance.now();
-    return this.enqueue(() => parseClientFrameText(text, this.deps.maxMessageBytes), receivedAt);
+    return this.enqueue(parseClientFrameText(text, this.deps.maxMessageBytes), receivedAt);
   }
 
   /** Handles one decoded inbound frame; every failure becomes an `error` frame and the connection stays open. */
   handle(input: unknown): Promise<void> {
     const receivedAt = performance.now();
-    return this.enqueue(() => parseClientFrame(input, this.deps.maxMessageBytes), receivedAt);
+    return this.enqueue(parseClientFrame(input, this.deps.maxMessageBytes), receivedAt);
   }
 
-  /** One frame at a time per connection, so that a client's messages are stored in the order it sent them. */
-  private enqueue(parse: () => ParsedClientFrame, receivedAt: number): Promise<void> {
+  /**
+   * One frame at a time per connection, so that a client's messages are stored in the order it
+   * sent them. Parsed on arrival, so that a waiting frame holds at most a message's worth of text,
+   * and at most `maxInboundFrames` wait: past that a frame is answered `busy` at once and dropped
+   * (nothing stored), and the connection stays usable.
+   */
+  private enqueue(parsed: ParsedClientFrame, receivedAt: number): Promise<void> {
     if (this.closed) return this.inbound;
-    this.inbound = this.inbound.then(() => this.dispatch(parse(), receivedAt));
+    if (this.inboundFrames >= this.deps.maxInboundFrames) {
+      this.refuseBusy(parsed);
+      return Promise.resolve();
+    }
+    this.inboundFrames += 1;
+    this.inbound = this.inbound
+      .then(() => this.dispatch(parsed, receivedAt))
+      .finally(() => {
+        this.inboundFrames -= 1;
+      });
     return this.inbound;
+  }
+
+  private refuseBusy(parsed: ParsedClientFrame): void {
+    const clientMessageId = parsed.ok
+      ? parsed.frame.mt === 'message_upload'
+        ? parsed.frame.clientMessageId
+        : undefined
+      : parsed.error.clientMessageId;
+    this.log.debug('frame refused: inbound queue full', { mt: parsed.ok ? parsed.frame.mt : undefined, clientMessageId });
+    this.send(
+      errorFrame(
+        'busy',
+        `${this.deps.maxInboundFrames} frames of this connection are still being handled; send this one again once they are answered`,
+        clientMessageId,
+      ),
+    );
   }
 
   /** `receivedAt`: performance.now() when the frame arrived, before it waited behind earlier ones. */

@@ -11,6 +11,8 @@ const apiEnvSchema = z.object({
     .min(1)
     .max(60 * 1024)
     .default(8192),
+  /** Frames one connection may have waiting to be handled; past it a frame gets `error` `busy`. */
+  MAX_INBOUND_FRAMES: z.coerce.number().int().min(1).max(10_000).default(32),
   NODE_ID: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
   SOCKETIO_POLLING: envBoolean.default(false),

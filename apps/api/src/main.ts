@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     subscriptions: { hub, log, fifo: lifecycle },
     connections,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
+    maxInboundFrames: config.MAX_INBOUND_FRAMES,
     logger,
     metrics,
   };

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'origin_not_allowed',
   'conflict',
+  'busy',
   'internal',
   'unavailable',
 ] as const;
@@ -40,6 +41,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   origin_not_allowed: 403,
   conflict: 409,
+  busy: 429,
   internal: 500,
   unavailable: 503,
 };
