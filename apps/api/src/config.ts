@@ -13,6 +13,13 @@ const apiEnvSchema = z.object({
     .default(8192),
   /** Frames one connection may have waiting to be handled; past it a frame gets `error` `busy`. */
   MAX_INBOUND_FRAMES: z.coerce.number().int().min(1).max(10_000).default(32),
+  /** Bytes one client connection may leave unread before the node closes it as a slow consumer. */
+  MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(16 * 1024)
+    .max(256 * 1024 * 1024)
+    .default(1024 * 1024),
   NODE_ID: z.string().min(1).optional(),
   CORS_ORIGIN: z.string().default('*'),
   SOCKETIO_POLLING: envBoolean.default(false),

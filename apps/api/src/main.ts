@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     connections,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     maxInboundFrames: config.MAX_INBOUND_FRAMES,
+    maxBufferedBytes: config.MAX_BUFFERED_BYTES,
     logger,
     metrics,
   };

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'origin_not_allowed',
   'conflict',
   'busy',
+  'slow_consumer',
   'internal',
   'unavailable',
 ] as const;
@@ -42,6 +43,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   origin_not_allowed: 403,
   conflict: 409,
   busy: 429,
+  // Only ever an error frame, right before the node closes the connection: never an HTTP status.
+  slow_consumer: 429,
   internal: 500,
   unavailable: 503,
 };

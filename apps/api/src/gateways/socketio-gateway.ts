@@ -6,8 +6,9 @@ import type { Socket } from 'socket.io';
 import { Server } from 'socket.io';
 import { ApiError } from '../api-error.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
-import { ChatConnection } from '../chat-connection.ts';
+import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
 import type { OriginPolicy } from '../http/origin-policy.ts';
+import { dropEngineConnection, engineBufferedBytes } from './engine-buffer.ts';
 import { handshakeUser } from './handshake-user.ts';
 
 export interface SocketIoOptions {
@@ -70,7 +71,12 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
     data.connection = ChatConnection.open(deps, chatId, resume.data, {
       kind: 'socketio',
       send: (frame) => socket.emit(frame.mt, frame),
-      disconnect: () => socket.disconnect(true),
+      bufferedBytes: engineBufferedBytes(socket.conn),
+      disconnect: (reason) => {
+        socket.disconnect(true);
+        // engine.io closes only once its backlog is written; a client that does not read it by then is dropped.
+        if (reason === 'slow_consumer') setTimeout(() => dropEngineConnection(socket.conn), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+      },
     });
     data.connection.then(
       (connection) => {

@@ -7,7 +7,7 @@ import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import { ApiError } from '../api-error.ts';
 import type { ConnectionDeps, DisconnectReason } from '../chat-connection.ts';
-import { ChatConnection } from '../chat-connection.ts';
+import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
 import type { OriginPolicy } from '../http/origin-policy.ts';
 
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
@@ -15,10 +15,14 @@ const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 /** Close codes in the application range, one per reason a connection cannot be opened. */
 const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400 };
 
-/** Why the server ends an open connection: 1001 going away, 1011 an error on its side; both invite a resume. */
+/**
+ * Why the server ends an open connection: 1001 going away, 1011 an error on its side, 1008 a
+ * client that stopped reading (its policy: MAX_BUFFERED_BYTES); each invites a resume.
+ */
 const DISCONNECT: Record<DisconnectReason, { code: number; reason: string }> = {
   shutting_down: { code: 1001, reason: 'server shutting down' },
   stream_interrupted: { code: 1011, reason: 'frame stream interrupted; reconnect and resume' },
+  slow_consumer: { code: 1008, reason: 'slow consumer: too much unread; reconnect and resume' },
 };
 
 export interface WebSocketOptions {
@@ -70,7 +74,16 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { 
         send: (frame) => {
           if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
         },
-        disconnect: (reason) => ws.close(DISCONNECT[reason].code, DISCONNECT[reason].reason),
+        bufferedBytes: () => ws.bufferedAmount,
+        disconnect: (reason) => {
+          ws.close(DISCONNECT[reason].code, DISCONNECT[reason].reason);
+          // The close frame waits behind the backlog; a client that does not read it by then is dropped.
+          if (reason === 'slow_consumer') {
+            setTimeout(() => {
+              if (ws.readyState !== ws.CLOSED) ws.terminate();
+            }, SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+          }
+        },
       });
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat');
