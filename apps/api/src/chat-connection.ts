@@ -15,12 +15,27 @@ import type { ConnectionMeter, TransportKind } from './metrics/connection-meter.
 export interface ClientTransport {
   readonly kind: TransportKind;
   send(frame: ServerFrame): void;
-  /** Ends the client's connection; the client may reconnect (to any node) and resume. */
+  /**
+   * Bytes written to this connection that the client has not taken yet and that the node
+   * holds in memory (above what the kernel's socket buffers took).
+   */
+  bufferedBytes(): number;
+  /**
+   * Ends the client's connection; the client may reconnect (to any node) and resume. For
+   * `slow_consumer` what is buffered is still sent if the client reads it within
+   * SLOW_CONSUMER_CLOSE_GRACE_MS; then the connection is dropped.
+   */
   disconnect(reason: DisconnectReason): void;
 }
 
-/** `stream_interrupted`: the generation frames had a hole the log could not fill. */
-export type DisconnectReason = 'shutting_down' | 'stream_interrupted';
+/**
+ * `stream_interrupted`: the generation frames had a hole the log could not fill.
+ * `slow_consumer`: the client stopped taking what was sent to it (MAX_BUFFERED_BYTES).
+ */
+export type DisconnectReason = 'shutting_down' | 'stream_interrupted' | 'slow_consumer';
+
+/** How long a slow consumer's connection may take to flush its backlog and close before it is dropped. */
+export const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
 
 export interface ConnectionDeps {
   store: ChatStore;
@@ -29,6 +44,10 @@ export interface ConnectionDeps {
   subscriptions: SubscriptionDeps;
   connections: ConnectionRegistry;
   maxMessageBytes: number;
+  /** Frames of one connection waiting to be handled; past it a frame gets `error` `busy` and is dropped. */
+  maxInboundFrames: number;
+  /** Bytes a connection may hold unsent to its client (beyond its replay's); past it, it is closed as a slow consumer. */
+  maxBufferedBytes: number;
   logger: Logger;
   metrics: ApiMetrics;
 }
@@ -44,6 +63,16 @@ export class ChatConnection {
   private opening: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private inbound: Promise<void> = Promise.resolve();
+  /** Frames queued on `inbound` and not yet handled. */
+  private inboundFrames = 0;
+  /**
+   * What the transport still buffered once the open's replay was written, lowered as the client
+   * takes it; undefined while opening. A replay is written in one burst that no client could
+   * have read yet, so only bytes beyond this backlog count against MAX_BUFFERED_BYTES.
+   */
+  private replayBacklog: number | undefined;
+  /** Closed as a slow consumer: nothing more is written to it. */
+  private overflowed = false;
   private readonly meter: ConnectionMeter;
   /** Every line about this connection carries its chat and transport (and the node, bound at the root). */
   private readonly log: Logger;
@@ -73,6 +102,7 @@ export class ChatConnection {
       throw err;
     }
     connection.meter.live();
+    connection.replayBacklog = transport.bufferedBytes();
     connection.log.debug('client connected', { resumeGenerationId: resume.generationId, lastSeq: resume.lastSeq });
     return connection;
   }
@@ -99,20 +129,50 @@ export class ChatConnection {
   /** Handles one JSON text frame. */
   handleText(text: string): Promise<void> {
     const receivedAt = performance.now();
-    return this.enqueue(() => parseClientFrameText(text, this.deps.maxMessageBytes), receivedAt);
+    return this.enqueue(parseClientFrameText(text, this.deps.maxMessageBytes), receivedAt);
   }
 
   /** Handles one decoded inbound frame; every failure becomes an `error` frame and the connection stays open. */
   handle(input: unknown): Promise<void> {
     const receivedAt = performance.now();
-    return this.enqueue(() => parseClientFrame(input, this.deps.maxMessageBytes), receivedAt);
+    return this.enqueue(parseClientFrame(input, this.deps.maxMessageBytes), receivedAt);
   }
 
-  /** One frame at a time per connection, so that a client's messages are stored in the order it sent them. */
-  private enqueue(parse: () => ParsedClientFrame, receivedAt: number): Promise<void> {
+  /**
+   * One frame at a time per connection, so that a client's messages are stored in the order it
+   * sent them. Parsed on arrival, so that a waiting frame holds at most a message's worth of text,
+   * and at most `maxInboundFrames` wait: past that a frame is answered `busy` at once and dropped
+   * (nothing stored), and the connection stays usable.
+   */
+  private enqueue(parsed: ParsedClientFrame, receivedAt: number): Promise<void> {
     if (this.closed) return this.inbound;
-    this.inbound = this.inbound.then(() => this.dispatch(parse(), receivedAt));
+    if (this.inboundFrames >= this.deps.maxInboundFrames) {
+      this.refuseBusy(parsed);
+      return Promise.resolve();
+    }
+    this.inboundFrames += 1;
+    this.inbound = this.inbound
+      .then(() => this.dispatch(parsed, receivedAt))
+      .finally(() => {
+        this.inboundFrames -= 1;
+      });
     return this.inbound;
+  }
+
+  private refuseBusy(parsed: ParsedClientFrame): void {
+    const clientMessageId = parsed.ok
+      ? parsed.frame.mt === 'message_upload'
+        ? parsed.frame.clientMessageId
+        : undefined
+      : parsed.error.clientMessageId;
+    this.log.debug('frame refused: inbound queue full', { mt: parsed.ok ? parsed.frame.mt : undefined, clientMessageId });
+    this.send(
+      errorFrame(
+        'busy',
+        `${this.deps.maxInboundFrames} frames of this connection are still being handled; send this one again once they are answered`,
+        clientMessageId,
+      ),
+    );
   }
 
   /** `receivedAt`: performance.now() when the frame arrived, before it waited behind earlier ones. */
@@ -167,14 +227,52 @@ export class ChatConnection {
     }
   }
 
+  /**
+   * Writes a frame unless the client has stopped reading: with more than MAX_BUFFERED_BYTES
+   * waiting for it, the frame is not written and the connection is closed (`slow_consumer`), so
+   * that a stalled client cannot grow the node's memory. Every generation frame stays in the
+   * log, for the client to resume from.
+   */
   private send(frame: ServerFrame): void {
+    if (this.overflowed) return;
+    if (this.replayBacklog !== undefined) {
+      const buffered = this.transport.bufferedBytes();
+      if (buffered < this.replayBacklog) this.replayBacklog = buffered;
+      if (buffered - this.replayBacklog > this.deps.maxBufferedBytes) {
+        this.overflowed = true;
+        this.log.warn('slow consumer: closing the connection', {
+          bufferedBytes: buffered,
+          replayBacklogBytes: this.replayBacklog,
+          maxBufferedBytes: this.deps.maxBufferedBytes,
+        });
+        void this.disconnect('slow_consumer');
+        return;
+      }
+    }
+    this.write(frame);
+  }
+
+  private write(frame: ServerFrame): void {
     this.transport.send(frame);
     this.meter.sent(frame);
   }
 
-  /** Ends the client's connection and lets go of the chat; on shutdown, tells the client first so that it resumes elsewhere. */
+  /**
+   * Ends the client's connection and lets go of the chat; tells the client why first: on
+   * shutdown so that it resumes elsewhere, as a slow consumer so that it resumes at all.
+   */
   disconnect(reason: DisconnectReason): Promise<void> {
-    if (reason === 'shutting_down' && !this.closed) this.send({ mt: 'server_shutdown', chatId: this.chatId });
+    if (!this.closed) {
+      if (reason === 'shutting_down') this.send({ mt: 'server_shutdown', chatId: this.chatId });
+      if (reason === 'slow_consumer') {
+        this.write(
+          errorFrame(
+            'slow_consumer',
+            `more than ${this.deps.maxBufferedBytes} bytes were waiting for this client; reconnect and resume from the last seq received`,
+          ),
+        );
+      }
+    }
     this.transport.disconnect(reason);
     return this.close();
   }

@@ -20,6 +20,8 @@ import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { organisationRoutes } from './http/organisation-routes.ts';
+import { OriginPolicy } from './http/origin-policy.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { webRoutes } from './http/web-routes.ts';
 import { ApiMetrics } from './metrics/api-metrics.ts';
 import { UserEvents } from './user-events.ts';
@@ -29,8 +31,10 @@ async function main(): Promise<void> {
   const nodeId = config.NODE_ID ?? `api-${randomUUID().slice(0, 8)}`;
   // Bound at the root, so that every line of this node says which node wrote it.
   const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL).child({ nodeId });
-  const shutdown = new Shutdown(logger);
+  const drainMs = config.SHUTDOWN_DRAIN_SECONDS * 1000;
+  const shutdown = new Shutdown(logger, drainMs + 10_000);
   shutdown.installSignalHandlers();
+  let draining = false;
 
   const keys = new RedisKeys(config.REDIS_PREFIX);
   const redis = createRedis(config.REDIS_URL, { name: `${nodeId}-commands` });
@@ -71,16 +75,23 @@ async function main(): Promise<void> {
     subscriptions: { hub, log, fifo: lifecycle },
     connections,
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
+    maxInboundFrames: config.MAX_INBOUND_FRAMES,
+    maxBufferedBytes: config.MAX_BUFFERED_BYTES,
     logger,
     metrics,
   };
 
+  const origins = new OriginPolicy(config.CORS_ORIGIN);
   const app = express();
   app.disable('x-powered-by');
   app.use(metrics.countHttpErrors);
+  app.use(securityHeaders());
+  // Probes and scrapers send no Origin; these stay open to them whatever CORS_ORIGIN says.
   app.use(metricsRouter(metrics.registry, config.METRICS_TOKEN));
-  app.use(cors(config.CORS_ORIGIN));
-  app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
+  app.use(
+    healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }, { draining: () => draining }),
+  );
+  app.use(cors(origins));
   app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
   app.use(organisationRoutes({ knowledge, ingestion, logger }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
@@ -92,15 +103,21 @@ async function main(): Promise<void> {
 
   const server = createServer(app);
   const io = attachSocketIo(server, connectionDeps, {
-    corsOrigin: config.CORS_ORIGIN,
+    origins,
     allowPolling: config.SOCKETIO_POLLING,
     adapterPrefix: `${config.REDIS_PREFIX}:socket.io`,
     pubClient: adapterPub,
     subClient: adapterSub,
   });
   userEvents.attach(io.of('/chat'));
-  const wss = attachWebSocket(server, connectionDeps, logger);
+  const wss = attachWebSocket(server, connectionDeps, { origins, logger });
 
+  // Not ready first, while everything still works: the load balancer stops sending new connections.
+  shutdown.add('drain', async () => {
+    draining = true;
+    logger.info('draining: /readyz answers 503', { drainSeconds: config.SHUTDOWN_DRAIN_SECONDS });
+    if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+  });
   // Client connections still talk to Redis while they close: they go first, Redis and the stores last.
   shutdown.add('intake', () => {
     connections.stopAccepting();

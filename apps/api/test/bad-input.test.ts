@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import type { ErrorFrame } from '@ragstream/protocol';
 import { TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { syntheticAnswer } from '@ragstream/rag';
@@ -233,6 +234,61 @@ describe('bad input over WebSocket and Socket.IO (1 API node, 1 worker)', () => 
       () => http.get<ChatStatus>(`/chat/ws/${chatId}/status`),
       (s) => s.body.connections === 0,
     );
+  });
+
+  it('REST: a body over the 256 KiB limit gets 413 message_too_large on a connection that keeps serving; nothing is stored', async () => {
+    const chatId = await http.createChat('u-huge-rest');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const send = (
+      method: string,
+      path: string,
+      body?: string,
+      contentType = 'application/json',
+    ): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request(new URL(path, cluster.api(0)), { method, agent, headers: { 'content-type': contentType } }, (res) => {
+          sockets.add(res.socket);
+          let text = '';
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const huge = JSON.stringify({ text: THREE_HUNDRED_KIB, role: 'user' });
+      for (const [method, path, body] of [
+        ['POST', `/chat/${chatId}/messages`, huge],
+        ['POST', '/chat/', JSON.stringify({ userId: 'u-huge-rest', title: THREE_HUNDRED_KIB })],
+        ['PUT', `/chat/${chatId}`, JSON.stringify({ title: THREE_HUNDRED_KIB })],
+      ] as const) {
+        const refused = await send(method, path, body);
+        expect({ path, status: refused.status }).toEqual({ path, status: 413 });
+        expect(JSON.parse(refused.body)).toEqual({ code: 'message_too_large', message: 'request body is too large' });
+        // The same client goes on: its next request on the keep-alive agent is served.
+        expect((await send('GET', `/chat/${chatId}`)).status).toBe(200);
+      }
+      // A document has its own, larger limit (5 MiB), with the same answer past it.
+      const document = await send(
+        'POST',
+        '/organisations/000000000000000000000001/documents?title=big',
+        'x'.repeat(6 * 1024 * 1024),
+        'text/plain',
+      );
+      expect(document.status).toBe(413);
+      expect(JSON.parse(document.body)).toMatchObject({ code: 'message_too_large' });
+      const posted = await send('POST', `/chat/${chatId}/messages`, JSON.stringify({ text: 'small enough' }));
+      expect(posted.status).toBe(201);
+    } finally {
+      agent.destroy();
+    }
+    // Every request, refused or not, went over the one keep-alive connection.
+    expect(sockets.size).toBe(1);
+    expect((await messagesOf(http, chatId)).map((m) => m.text)).toEqual(['small enough']);
+    expect((await http.get<{ title: string }>(`/chat/${chatId}`)).body.title).toBe('New chat');
   });
 
   it('Socket.IO: clients that hang up during the handshake are not left counted as connected', async () => {

@@ -203,6 +203,8 @@ class ChatPage {
       return;
     }
     if (frame.mt === 'error') {
+      // The node is about to close this connection (this tab fell behind); the socket reconnects and resumes by itself.
+      if (frame.code === 'slow_consumer') return;
       if (frame.clientMessageId) this.pending.delete(frame.clientMessageId);
       this.renderMessages();
       this.showError(frame.message);

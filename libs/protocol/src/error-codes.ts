@@ -14,7 +14,10 @@ export const ERROR_CODES = [
   'document_not_found',
   'not_found',
   'unauthorized',
+  'origin_not_allowed',
   'conflict',
+  'busy',
+  'slow_consumer',
   'internal',
   'unavailable',
 ] as const;
@@ -37,7 +40,11 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   document_not_found: 404,
   not_found: 404,
   unauthorized: 401,
+  origin_not_allowed: 403,
   conflict: 409,
+  busy: 429,
+  // Only ever an error frame, right before the node closes the connection: never an HTTP status.
+  slow_consumer: 429,
   internal: 500,
   unavailable: 503,
 };

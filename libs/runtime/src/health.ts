@@ -3,13 +3,25 @@ import express from 'express';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
-/** `GET /healthz` (the process is up) and `GET /readyz` (every dependency answers). */
-export function healthRouter(checks: Record<string, ReadinessCheck>): Router {
+export interface HealthOptions {
+  /**
+   * True once the process has begun to shut down: `/readyz` then answers 503 at once, so that
+   * a load balancer stops sending it new connections while it still serves the ones it has.
+   */
+  draining?: () => boolean;
+}
+
+/** `GET /healthz` (the process is up) and `GET /readyz` (not draining, and every dependency answers). */
+export function healthRouter(checks: Record<string, ReadinessCheck>, options: HealthOptions = {}): Router {
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
+    if (options.draining?.()) {
+      res.status(503).json({ status: 'not_ready', draining: true, checks: {} });
+      return;
+    }
     const results: Record<string, string> = {};
     let ready = true;
     await Promise.all(

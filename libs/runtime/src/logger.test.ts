@@ -134,4 +134,43 @@ describe('createLogger', () => {
     expect(JSON.stringify(lines[0])).not.toContain('tok-secret');
     expect(lines[0]).toMatchObject({ chatId: 'c1', token: '[Redacted]', cause: { name: 'Error', message: 'boom' }, msg: 'bound' });
   });
+
+  it("redacts the processes' own secrets, cookies and API-key headers wherever they sit", () => {
+    const [line] = captureStderr(() =>
+      createLogger('api:n1').warn('request', {
+        env: { OPENAI_API_KEY: 'sk-env', ADMIN_TOKEN: 'admin-env', METRICS_TOKEN: 'metrics-env', AUTH_JWT_SECRET: 'jwt-env', PATH: '/bin' },
+        headers: { cookie: 'ragstream_admin=c-1', 'x-api-key': 'k-1', 'proxy-authorization': 'Basic p-1', host: 'api' },
+        response: { headers: { 'set-cookie': ['ragstream_admin=c-2; HttpOnly'] } },
+        cookies: { session: 'c-3' },
+      }),
+    );
+    const text = JSON.stringify(line);
+    for (const secret of ['sk-env', 'admin-env', 'metrics-env', 'jwt-env', 'c-1', 'k-1', 'p-1', 'c-2', 'c-3'])
+      expect(text).not.toContain(secret);
+    expect(line).toMatchObject({ env: { PATH: '/bin' }, headers: { host: 'api' } });
+  });
+
+  it('logs URLs without their token (and other credential parameters), in fields, nested, in errors and in bound fields', () => {
+    const lines = captureStderr(() => {
+      const logger = createLogger('api:n1');
+      logger.info('upgrade', {
+        url: '/chat/ws/c1?token=tok-1&generationId=g1&lastSeq=4',
+        request: { originalUrl: '/chat/c1/events?lastEventId=g1:2&token=tok-2', method: 'GET' },
+        urls: ['https://h/x?api_key=key-3', 'https://h/y?access_token=tok-4#frag'],
+        note: 'sent Authorization: Bearer eyJhbGciOi.payload.sig to the model',
+        err: new Error('fetch http://model/v1?key=key-5 failed'),
+      });
+      logger.child({ url: '/chat/ws/c2?token=tok-6' }).info('bound');
+    });
+    const text = JSON.stringify(lines);
+    for (const secret of ['tok-1', 'tok-2', 'key-3', 'tok-4', 'eyJhbGciOi', 'key-5', 'tok-6']) expect(text).not.toContain(secret);
+    expect(lines[0]).toMatchObject({
+      url: '/chat/ws/c1?token=[Redacted]&generationId=g1&lastSeq=4',
+      request: { originalUrl: '/chat/c1/events?lastEventId=g1:2&token=[Redacted]', method: 'GET' },
+      urls: ['https://h/x?api_key=[Redacted]', 'https://h/y?access_token=[Redacted]#frag'],
+      note: 'sent Authorization: Bearer [Redacted] to the model',
+      err: { message: 'fetch http://model/v1?key=[Redacted] failed', stack: expect.stringContaining('key=[Redacted]') },
+    });
+    expect(lines[1]).toMatchObject({ url: '/chat/ws/c2?token=[Redacted]', msg: 'bound' });
+  });
 });

@@ -6,11 +6,14 @@ import type { Socket } from 'socket.io';
 import { Server } from 'socket.io';
 import { ApiError } from '../api-error.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
-import { ChatConnection } from '../chat-connection.ts';
+import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
+import type { OriginPolicy } from '../http/origin-policy.ts';
+import { dropEngineConnection, engineBufferedBytes } from './engine-buffer.ts';
 import { handshakeUser } from './handshake-user.ts';
 
 export interface SocketIoOptions {
-  corsOrigin: string;
+  /** CORS_ORIGIN: CORS headers on long-polling, and every handshake and upgrade from another origin refused (403). */
+  origins: OriginPolicy;
   /** Long-polling needs sticky sessions behind a load balancer; WebSocket alone does not. */
   allowPolling: boolean;
   adapterPrefix: string;
@@ -35,7 +38,12 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
   const io = new Server(httpServer, {
     transports: options.allowPolling ? ['polling', 'websocket'] : ['websocket'],
     maxHttpBufferSize: TRANSPORT_MAX_FRAME_BYTES,
-    cors: { origin: options.corsOrigin === '*' ? true : options.corsOrigin.split(',') },
+    cors: options.origins.corsOptions,
+    // Browsers apply no CORS to a WebSocket: the Origin is checked here, for polling and upgrades alike.
+    allowRequest: (req, callback) => {
+      if (options.origins.allows(req.headers)) callback(null, true);
+      else callback('origin not allowed (CORS_ORIGIN)', false);
+    },
     adapter: createAdapter(options.pubClient, options.subClient, { key: options.adapterPrefix }),
   });
   const chat = io.of('/chat');
@@ -63,7 +71,12 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
     data.connection = ChatConnection.open(deps, chatId, resume.data, {
       kind: 'socketio',
       send: (frame) => socket.emit(frame.mt, frame),
-      disconnect: () => socket.disconnect(true),
+      bufferedBytes: engineBufferedBytes(socket.conn),
+      disconnect: (reason) => {
+        socket.disconnect(true);
+        // engine.io closes only once its backlog is written; a client that does not read it by then is dropped.
+        if (reason === 'slow_consumer') setTimeout(() => dropEngineConnection(socket.conn), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+      },
     });
     data.connection.then(
       (connection) => {

@@ -4,12 +4,15 @@ import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { ApiError } from '../api-error.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
-import { ChatConnection } from '../chat-connection.ts';
+import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
 
 const HEARTBEAT_MS = 15_000;
 
-/** SSE carries the chat's frames only: confirmations and errors answer the REST requests. */
-type SseFrame = Exclude<ServerFrame, { mt: 'message_upload_confirm' | 'error' }>;
+/**
+ * SSE carries the chat's frames: confirmations and errors answer the REST requests. The one
+ * `error` an event stream carries is `slow_consumer`, right before the node ends it.
+ */
+type SseFrame = Exclude<ServerFrame, { mt: 'message_upload_confirm' }>;
 
 /**
  * `GET /chat/:chatId/events`: the chat's generation frames as Server-Sent Events,
@@ -40,13 +43,21 @@ export function sseRouter(deps: ConnectionDeps): Router {
     const connection = await ChatConnection.open(deps, chatId, resume, {
       kind: 'sse',
       send: (frame) => {
-        if (frame.mt === 'message_upload_confirm' || frame.mt === 'error') return;
+        if (frame.mt === 'message_upload_confirm') return;
         if (res.headersSent) write(frame);
         else pending.push(frame);
       },
-      disconnect: () => {
+      // What the response holds unsent: its own buffer and its socket's (res.write's backpressure).
+      bufferedBytes: () => res.writableLength,
+      disconnect: (reason) => {
         open = false;
         res.end();
+        // The end waits behind the backlog; a client that does not read it by then is dropped.
+        if (reason === 'slow_consumer') {
+          setTimeout(() => {
+            if (!res.writableFinished) res.destroy();
+          }, SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+        }
       },
     });
     if (req.destroyed || res.writableEnded) {

@@ -1,4 +1,5 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { resumeParamsSchema, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import type { Logger } from '@ragstream/runtime';
@@ -6,37 +7,54 @@ import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import { ApiError } from '../api-error.ts';
 import type { ConnectionDeps, DisconnectReason } from '../chat-connection.ts';
-import { ChatConnection } from '../chat-connection.ts';
+import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
+import type { OriginPolicy } from '../http/origin-policy.ts';
 
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 
 /** Close codes in the application range, one per reason a connection cannot be opened. */
 const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400 };
 
-/** Why the server ends an open connection: 1001 going away, 1011 an error on its side; both invite a resume. */
+/**
+ * Why the server ends an open connection: 1001 going away, 1011 an error on its side, 1008 a
+ * client that stopped reading (its policy: MAX_BUFFERED_BYTES); each invites a resume.
+ */
 const DISCONNECT: Record<DisconnectReason, { code: number; reason: string }> = {
   shutting_down: { code: 1001, reason: 'server shutting down' },
   stream_interrupted: { code: 1011, reason: 'frame stream interrupted; reconnect and resume' },
+  slow_consumer: { code: 1008, reason: 'slow consumer: too much unread; reconnect and resume' },
 };
+
+export interface WebSocketOptions {
+  /** CORS_ORIGIN: a browser's upgrade from another origin is refused with 403 before any chat is opened. */
+  origins: OriginPolicy;
+  logger: Logger;
+}
 
 /**
  * The seed's plain WebSocket at `/chat/ws/:chatId`, JSON frames with `mt`; resume
  * with `?generationId=&lastSeq=`. Frames over the transport limit close the socket
  * (1009); everything smaller gets an answer or an `error` frame.
  */
-export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, logger: Logger): WebSocketServer {
+export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { origins, logger }: WebSocketOptions): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: TRANSPORT_MAX_FRAME_BYTES });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const match = PATH.exec(url.pathname);
-    if (!match) return; // Socket.IO's engine handles its own path.
+    const url = parseUrl(req.url ?? '/');
+    const match = url === null ? null : PATH.exec(url.pathname);
+    if (url === null || !match) return; // Socket.IO's engine handles its own path (and drops what no one handles).
+    if (!origins.allows(req.headers)) {
+      logger.debug('websocket upgrade refused: origin not allowed', { url: req.url, origin: req.headers.origin });
+      refuseUpgrade(socket, 403, { code: 'origin_not_allowed', message: 'this origin may not use the API; see CORS_ORIGIN' });
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void accept(ws, decodeURIComponent(match[1] ?? ''), url.searchParams);
+      void accept(ws, decodePathSegment(match[1] ?? ''), url.searchParams, req.url ?? '');
     });
   });
 
-  async function accept(ws: WebSocket, chatId: string, query: URLSearchParams): Promise<void> {
+  /** `rawUrl`: the request's URL for the log, which cuts credentials (`?token=`) out of it. */
+  async function accept(ws: WebSocket, chatId: string, query: URLSearchParams, rawUrl: string): Promise<void> {
     const early: string[] = [];
     const collect = (data: RawData): void => {
       early.push(data.toString());
@@ -56,11 +74,21 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
         send: (frame) => {
           if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
         },
-        disconnect: (reason) => ws.close(DISCONNECT[reason].code, DISCONNECT[reason].reason),
+        bufferedBytes: () => ws.bufferedAmount,
+        disconnect: (reason) => {
+          ws.close(DISCONNECT[reason].code, DISCONNECT[reason].reason);
+          // The close frame waits behind the backlog; a client that does not read it by then is dropped.
+          if (reason === 'slow_consumer') {
+            setTimeout(() => {
+              if (ws.readyState !== ws.CLOSED) ws.terminate();
+            }, SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+          }
+        },
       });
     } catch (err) {
       const error = err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the chat');
-      if (!(err instanceof ApiError)) logger.error('websocket open failed', { chatId, err });
+      if (!(err instanceof ApiError)) logger.error('websocket open failed', { chatId, url: rawUrl, err });
+      else logger.debug('websocket open refused', { chatId, url: rawUrl, code: error.code });
       ws.send(JSON.stringify(error.toFrame()));
       deps.metrics.errorSent(error.code);
       ws.close(CLOSE_CODES[error.code] ?? 1011, error.message);
@@ -74,4 +102,30 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, lo
   }
 
   return wss;
+}
+
+/** Answers an upgrade request with a plain HTTP error, as a JSON body, and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, body: { code: string; message: string }): void {
+  const text = JSON.stringify(body);
+  socket.on('error', () => undefined);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
+}
+
+function parseUrl(path: string): URL | null {
+  try {
+    return new URL(path, 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
+/** A malformed escape (`%E0%A4%A`) is no chat id: kept as it is, it is looked up and not found (4404), instead of throwing. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

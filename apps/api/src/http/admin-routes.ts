@@ -9,6 +9,7 @@ import type { AdminAuth } from './admin-auth.ts';
 import { requireAdmin } from './admin-auth.ts';
 import { adminLoginRoutes, loginPage } from './admin-login.ts';
 import { generationBoardData, generationBoardName, ingestionBoardData, ingestionBoardName } from './board-formatters.ts';
+import { boardContentSecurityPolicy } from './security-headers.ts';
 
 export const BOARD_PATH = '/admin/queues';
 
@@ -34,6 +35,6 @@ export function adminRoutes({ auth, generation, ingestion }: AdminRoutesDeps): R
 
   const router = Router();
   router.use(adminLoginRoutes(auth, BOARD_PATH));
-  router.use(BOARD_PATH, requireAdmin(auth, loginPage()), serverAdapter.getRouter() as RequestHandler);
+  router.use(BOARD_PATH, boardContentSecurityPolicy(), requireAdmin(auth, loginPage()), serverAdapter.getRouter() as RequestHandler);
   return router;
 }

@@ -1,15 +1,17 @@
+import corsMiddleware from 'cors';
 import type { RequestHandler } from 'express';
+import { ApiError } from '../api-error.ts';
+import type { OriginPolicy } from './origin-policy.ts';
 
-/** Browser clients of customer sites call the API from other origins. */
-export function cors(origin: string): RequestHandler {
-  return (req, res, next) => {
-    res.setHeader('access-control-allow-origin', origin === '*' ? '*' : (req.get('origin') ?? ''));
-    res.setHeader('access-control-allow-methods', 'GET,POST,PUT,DELETE,OPTIONS');
-    res.setHeader('access-control-allow-headers', 'content-type,last-event-id');
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    next();
+/**
+ * CORS for REST and SSE (the `cors` package): a browser request from an origin outside
+ * `CORS_ORIGIN` is refused with 403 `origin_not_allowed`, preflight included; an allowed one
+ * gets the CORS headers. Socket.IO and the raw WebSocket apply the same policy themselves.
+ */
+export function cors(policy: OriginPolicy): RequestHandler[] {
+  const refuse: RequestHandler = (req, _res, next) => {
+    if (policy.allows(req.headers)) next();
+    else next(new ApiError('origin_not_allowed', 'this origin may not use the API; see CORS_ORIGIN'));
   };
+  return [refuse, corsMiddleware(policy.corsOptions)];
 }

@@ -7,11 +7,17 @@ export const notFoundHandler: RequestHandler = (req, res) => {
   res.status(404).json({ code: 'not_found', message: `no route for ${req.method} ${req.path}` });
 };
 
-/** Every error leaves as JSON `{ code, message }` with the status its code implies. */
+/**
+ * Every error leaves as JSON `{ code, message }` with the status its code implies. An unexpected
+ * one is `internal` with a fixed message: its text and stack go to the log, never to the client.
+ * The URL is logged as requested, less any credentials in it (the logger cuts `?token=` values).
+ */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
+  return (err: unknown, req, res, _next) => {
     const apiError = toApiError(err);
-    if (apiError.code === 'internal') logger.error('request failed', { err });
+    const fields = { method: req.method, url: req.originalUrl, status: apiError.status, code: apiError.code };
+    if (apiError.code === 'internal') logger.error('request failed', { ...fields, err });
+    else logger.debug('request refused', fields);
     if (res.headersSent) {
       res.end();
       return;
