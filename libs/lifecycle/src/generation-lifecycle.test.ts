@@ -310,7 +310,10 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       expect(await lifecycle.head(c)).toBeUndefined();
       expect(await redis.sismember(keys.answersInProgress('user', caller.userId), third.generationId)).toBe(0);
       await admitted(second);
-      expect(await lifecycle.inProgress(caller.userId, caller.organisationId)).toEqual({ user: 2, organisation: 2 });
+      expect(await lifecycle.inProgress(caller)).toEqual({ user: 2, organisation: 2 });
+      expect(await lifecycle.inProgress({ userId: caller.userId })).toEqual({ user: 2, organisation: 0 });
+      expect(await lifecycle.inProgress({ organisationId: caller.organisationId })).toEqual({ user: 0, organisation: 2 });
+      expect(await lifecycle.inProgress({})).toEqual({ user: 0, organisation: 0 });
     });
 
     it('refuses past the organisation limit, whoever the user', async () => {
@@ -330,7 +333,7 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
 
     it('releases the slot on every ending: complete, failed, stopped while running, stopped while waiting, a takeover after a crash', async () => {
       const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
-      const count = async (): Promise<number> => (await lifecycle.inProgress(caller.userId, caller.organisationId)).user;
+      const count = async (): Promise<number> => (await lifecycle.inProgress(caller)).user;
       const endings: [string, (data: GenerateJobData) => Promise<void>][] = [
         ['complete', (data) => finishRunning(data)],
         ['failed', (data) => finishRunning(data, 'failed')],
@@ -391,7 +394,7 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       await admitted(first);
       await admitted(second);
       await redis.del(keys.generationMeta(first.generationId));
-      expect(await lifecycle.inProgress(caller.userId, caller.organisationId)).toEqual({ user: 1, organisation: 1 });
+      expect(await lifecycle.inProgress(caller)).toEqual({ user: 1, organisation: 1 });
       await admitted(await message(await newChat(), 'three', caller));
       expect(await redis.smembers(keys.answersInProgress('user', caller.userId))).not.toContain(first.generationId);
     });

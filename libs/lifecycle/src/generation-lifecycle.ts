@@ -147,13 +147,26 @@ export class GenerationLifecycle {
     throw new Error(`unexpected admit reply ${JSON.stringify(reply)}`);
   }
 
-  /** Answers admitted and not finished, of a user and of an organisation (the admit script's count). */
-  async inProgress(userId: string, organisationId: string): Promise<AnswersInProgress> {
-    const sets = this.answerSets(userId, organisationId);
+  /**
+   * Answers admitted and not finished, of a user and of an organisation (counted as the admit
+   * script counts them); 0 for the one not asked about.
+   */
+  async inProgress(owner: { userId?: string | undefined; organisationId?: string | undefined }): Promise<AnswersInProgress> {
+    const { keys } = this.deps;
+    const scopes = (['user', 'organisation'] as const).flatMap((scope) => {
+      const id = scope === 'user' ? owner.userId : owner.organisationId;
+      return id === undefined ? [] : [{ scope, set: keys.answersInProgress(scope, id) }];
+    });
+    const counts: AnswersInProgress = { user: 0, organisation: 0 };
+    if (scopes.length === 0) return counts;
+    const sets = scopes.map((s) => s.set);
     const ids = await this.membersOf(sets);
-    const metas = ids.map((id) => this.deps.keys.generationMeta(id));
-    const [user = 0, organisation = 0] = await this.redis.rsCountInProgress(2 + ids.length, ...sets, ...metas, ...ids);
-    return { user, organisation };
+    const metas = ids.map((id) => keys.generationMeta(id));
+    const reply = await this.redis.rsCountInProgress(sets.length + ids.length, ...sets, ...metas, sets.length, ...ids);
+    scopes.forEach(({ scope }, i) => {
+      counts[scope] = reply[i] ?? 0;
+    });
+    return counts;
   }
 
   private answerSets(userId: string, organisationId: string): [string, string] {
@@ -161,10 +174,10 @@ export class GenerationLifecycle {
     return [keys.answersInProgress('user', userId), keys.answersInProgress('organisation', organisationId)];
   }
 
-  /** Both sets' members, once each: the scripts check each one's meta hash. */
-  private async membersOf([userSet, organisationSet]: [string, string]): Promise<string[]> {
-    const [users, organisation] = await Promise.all([this.redis.smembers(userSet), this.redis.smembers(organisationSet)]);
-    return [...new Set([...users, ...organisation])];
+  /** The sets' members, once each: the scripts check each one's meta hash. */
+  private async membersOf(sets: readonly string[]): Promise<string[]> {
+    const members = await Promise.all(sets.map((set) => this.redis.smembers(set)));
+    return [...new Set(members.flat())];
   }
 
   /** Whether the generation's answer is stored already (its state may have expired long after). */

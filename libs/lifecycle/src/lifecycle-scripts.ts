@@ -67,11 +67,14 @@ return {'admitted', redis.call('LPOS', KEYS[1], id)}
 `;
 
 /**
- * KEYS: user's answers, organisation's answers, then the meta of each id in ARGV.
- * Returns {user's answers in progress, organisation's}.
+ * KEYS: n answer sets, then the meta of each id in ARGV[2..]. ARGV: n, the ids read from the sets.
+ * Returns the answers in progress of each set.
  */
 const COUNT_IN_PROGRESS = `${IN_PROGRESS}
-return {inProgress(KEYS[1], 1, 3, ''), inProgress(KEYS[2], 1, 3, '')}
+local n = tonumber(ARGV[1])
+local counts = {}
+for i = 1, n do counts[i] = inProgress(KEYS[i], 2, n + 1, '') end
+return counts
 `;
 
 /**
