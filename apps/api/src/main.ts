@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import { RateLimit, TokenQuotas } from '@ragstream/limits';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
 import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
@@ -20,7 +21,10 @@ import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
 import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { organisationRoutes } from './http/organisation-routes.ts';
+import { usageRoutes } from './http/usage-routes.ts';
 import { webRoutes } from './http/web-routes.ts';
+import { MessageLimits } from './limits/message-limits.ts';
+import { UserConnections } from './limits/user-connections.ts';
 import { ApiMetrics } from './metrics/api-metrics.ts';
 import { UserEvents } from './user-events.ts';
 
@@ -49,9 +53,27 @@ async function main(): Promise<void> {
   const ingestion = new IngestionQueue(redis, keys);
   const metrics = new ApiMetrics([queue.queue, ingestion.queue], logger);
   const userEvents = new UserEvents();
-  const service = new ChatService({ store, queue, lifecycle, log, redis, keys, clock: metrics, events: userEvents });
+  const quotas = new TokenQuotas(redis, keys, {
+    userDaily: config.TOKEN_QUOTA_USER_DAILY,
+    userMonthly: config.TOKEN_QUOTA_USER_MONTHLY,
+    organisationDaily: config.TOKEN_QUOTA_ORGANISATION_DAILY,
+    organisationMonthly: config.TOKEN_QUOTA_ORGANISATION_MONTHLY,
+  });
+  const answerLimits = { perUser: config.ANSWERS_IN_PROGRESS_PER_USER, perOrganisation: config.ANSWERS_IN_PROGRESS_PER_ORGANISATION };
+  const limits = new MessageLimits({
+    messages: RateLimit.shared(redis, keys.rateLimit('messages'), config.MESSAGES_PER_MINUTE_PER_USER, 60, config.LIMIT_ABUSE_FACTOR),
+    quotas,
+    answers: answerLimits,
+    inProgress: (caller) => lifecycle.inProgress(caller),
+    waitingCount: () => queue.queue.getWaitingCount(),
+    maxWaiting: config.GENERATION_QUEUE_MAX_WAITING,
+  });
+  const service = new ChatService({ store, queue, lifecycle, log, redis, keys, clock: metrics, events: userEvents, limits });
   const presence = new Presence(redis, keys, nodeId, logger);
   presence.start();
+  const userPresence = new Presence(redis, keys, nodeId, logger, (userId) => keys.userConnections(userId));
+  userPresence.start();
+  const userConnections = new UserConnections(userPresence, config.CONNECTIONS_PER_USER);
   const hub = new FrameHub(frameSubscriber, keys, logger);
   const connections = new ConnectionRegistry();
   const connectionDeps: ConnectionDeps = {
@@ -63,7 +85,10 @@ async function main(): Promise<void> {
     maxMessageBytes: config.MAX_MESSAGE_BYTES,
     logger,
     metrics,
+    frames: RateLimit.local(config.FRAMES_PER_SECOND_PER_CONNECTION, 1, config.LIMIT_ABUSE_FACTOR),
+    userConnections,
   };
+  const adminAuth = tokenAdminAuth(config.ADMIN_TOKEN);
 
   const app = express();
   app.disable('x-powered-by');
@@ -71,8 +96,20 @@ async function main(): Promise<void> {
   app.use(metricsRouter(metrics.registry, config.METRICS_TOKEN));
   app.use(cors(config.CORS_ORIGIN));
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
-  app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
-  app.use(organisationRoutes({ knowledge, ingestion, logger }));
+  app.use(adminRoutes({ auth: adminAuth, generation: queue.queue, ingestion: ingestion.queue }));
+  app.use(usageRoutes({ quotas, inProgress: (owner) => lifecycle.inProgress(owner), answers: answerLimits, knowledge, admin: adminAuth }));
+  app.use(
+    organisationRoutes({
+      knowledge,
+      ingestion,
+      logger,
+      documents: {
+        maxBytes: config.DOCUMENT_MAX_BYTES,
+        formats: config.DOCUMENT_FORMATS,
+        perOrganisation: config.DOCUMENTS_PER_ORGANISATION,
+      },
+    }),
+  );
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps));
   app.use(chatRoutes({ store, knowledge, service, events: userEvents, maxMessageBytes: config.MAX_MESSAGE_BYTES, logger }));
@@ -102,7 +139,7 @@ async function main(): Promise<void> {
     wss.close();
     server.closeAllConnections();
   });
-  shutdown.add('presence', () => presence.stop());
+  shutdown.add('presence', () => Promise.all([presence.stop(), userConnections.stop()]));
   shutdown.add('queues', () => Promise.all([queue.close(), ingestion.close()]));
   shutdown.add('redis', () => Promise.all([redis.quit(), frameSubscriber.quit(), adapterPub.quit(), adapterSub.quit()]));
   shutdown.add('stores', () => Promise.all([store.close(), knowledge.close()]));

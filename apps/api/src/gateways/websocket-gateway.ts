@@ -11,12 +11,14 @@ import { ChatConnection } from '../chat-connection.ts';
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 
 /** Close codes in the application range, one per reason a connection cannot be opened. */
-const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400 };
+const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400, too_many_connections: 4429 };
 
 /** Why the server ends an open connection: 1001 going away, 1011 an error on its side; both invite a resume. */
 const DISCONNECT: Record<DisconnectReason, { code: number; reason: string }> = {
   shutting_down: { code: 1001, reason: 'server shutting down' },
   stream_interrupted: { code: 1011, reason: 'frame stream interrupted; reconnect and resume' },
+  // 1008 policy violation: the error frame before it names the limit.
+  abuse: { code: 1008, reason: 'far past a rate limit; slow down before reconnecting' },
 };
 
 /**
