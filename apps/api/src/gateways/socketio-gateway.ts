@@ -56,7 +56,7 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
       deps.userConnections.open(userId).then(
         () => {
           // A client gone meanwhile gets no 'disconnect': let go of its place here.
-          if (socket.conn.readyState !== 'open') void deps.userConnections.close(userId);
+          if (socket.conn.readyState !== 'open') releaseUser(deps, userId);
           next();
         },
         (err: unknown) => next(withData(err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the connection'))),
@@ -125,18 +125,26 @@ function acceptUserLevelOnly(socket: Socket, deps: ConnectionDeps): void {
   const connectionId = `sio-user:${socket.id}`;
   socket.onAny((event: string, payload: unknown) => {
     const clientMessageId = isRecord(payload) && typeof payload.clientMessageId === 'string' ? payload.clientMessageId : undefined;
-    void deps.frames.take(connectionId).then((decision) => {
-      if (!socket.connected) return;
-      const error = decision.allowed
-        ? errorFrame('chat_not_found', `${event}: this connection has no chat; give chatId in the handshake`, clientMessageId)
-        : errorFrame('rate_limited', `too many frames: the limit is ${decision.limit} per second per connection`, clientMessageId, {
-            retryAfter: decision.retryAfterSeconds,
-          });
-      socket.emit(error.mt, error);
-      if (!decision.allowed && decision.abusive) socket.disconnect(true);
-    });
+    void deps.frames.take(connectionId).then(
+      (decision) => {
+        if (!socket.connected) return;
+        const error = decision.allowed
+          ? errorFrame('chat_not_found', `${event}: this connection has no chat; give chatId in the handshake`, clientMessageId)
+          : errorFrame('rate_limited', `too many frames: the limit is ${decision.limit} per second per connection`, clientMessageId, {
+              retryAfter: decision.retryAfterSeconds,
+            });
+        socket.emit(error.mt, error);
+        if (!decision.allowed && decision.abusive) socket.disconnect(true);
+      },
+      () => undefined,
+    );
   });
-  if (userId !== undefined) socket.on('disconnect', () => void deps.userConnections.close(userId));
+  if (userId !== undefined) socket.on('disconnect', () => releaseUser(deps, userId));
+}
+
+/** Lets go of a user-level connection's place; a failure (Redis down) only delays it until the entry expires. */
+function releaseUser(deps: ConnectionDeps, userId: string): void {
+  deps.userConnections.close(userId).catch((err: unknown) => deps.logger.warn('could not release a connection place', { err }));
 }
 
 function mergeMt(mt: string, payload: unknown): unknown {
