@@ -3,8 +3,8 @@ import { HttpClient, SioChatClient, SseChatClient, TestCluster, WsChatClient } f
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { errorFor, errorsOf, generationJobs, messagesOf, raw } from './helpers.ts';
 
-/** Answers take about 4 s: long enough to be in progress while the test sends more. */
-const TOKENS = 40;
+/** Answers take about 6 s: long enough to be in progress while the test sends more, even on a busy machine. */
+const TOKENS = 60;
 const TOKENS_PER_SECOND = 10;
 
 const LIMITS = {
@@ -31,7 +31,7 @@ async function confirmed(client: WsChatClient | SioChatClient, message: string, 
   return confirm.generationId ?? '';
 }
 
-describe('limits shared by two API nodes (synthetic answers of about 4 s)', () => {
+describe('limits shared by two API nodes (synthetic answers of about 6 s)', () => {
   let cluster: TestCluster;
   let a: HttpClient;
   let b: HttpClient;
