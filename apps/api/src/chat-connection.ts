@@ -1,4 +1,6 @@
-import type { ParsedClientFrame, ResumeParams, ServerFrame } from '@ragstream/protocol';
+import { randomUUID } from 'node:crypto';
+import type { RateDecision, RateLimit } from '@ragstream/limits';
+import type { Chat, ParsedClientFrame, ResumeParams, ServerFrame } from '@ragstream/protocol';
 import { errorFrame, parseClientFrame, parseClientFrameText, utf8Bytes } from '@ragstream/protocol';
 import type { ChatSubscription, Presence, SubscriptionDeps } from '@ragstream/realtime';
 import { ChatSubscription as Subscription } from '@ragstream/realtime';
@@ -7,6 +9,8 @@ import type { ChatStore } from '@ragstream/store';
 import { ApiError, chatNotFound } from './api-error.ts';
 import type { ChatService } from './chat-service.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
+import type { Caller } from './limits/caller.ts';
+import type { UserConnections } from './limits/user-connections.ts';
 import { startTrace } from './message-trace.ts';
 import type { ApiMetrics } from './metrics/api-metrics.ts';
 import type { ConnectionMeter, TransportKind } from './metrics/connection-meter.ts';
@@ -31,8 +35,9 @@ export interface ClientTransport {
 /**
  * `stream_interrupted`: the generation frames had a hole the log could not fill.
  * `slow_consumer`: the client stopped taking what was sent to it (MAX_BUFFERED_BYTES).
+ * `abuse`: the client went far past a rate limit (its error frame was sent first).
  */
-export type DisconnectReason = 'shutting_down' | 'stream_interrupted' | 'slow_consumer';
+export type DisconnectReason = 'shutting_down' | 'stream_interrupted' | 'slow_consumer' | 'abuse';
 
 /** How long a slow consumer's connection may take to flush its backlog and close before it is dropped. */
 export const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
@@ -50,6 +55,9 @@ export interface ConnectionDeps {
   maxBufferedBytes: number;
   logger: Logger;
   metrics: ApiMetrics;
+  /** Inbound frames per second per connection (a connection lives on one node: counted there). */
+  frames: RateLimit;
+  userConnections: UserConnections;
 }
 
 /**
@@ -76,10 +84,17 @@ export class ChatConnection {
   private readonly meter: ConnectionMeter;
   /** Every line about this connection carries its chat and transport (and the node, bound at the root). */
   private readonly log: Logger;
+  /** Names this connection in the frame rate limit. */
+  private readonly id = randomUUID();
+  private abused = false;
 
   private constructor(
     private readonly deps: ConnectionDeps,
     readonly chatId: string,
+    /** The chat's organisation: whose limits and quotas its messages use. */
+    private readonly organisationId: string,
+    /** Whose connection this is, counted within CONNECTIONS_PER_USER. */
+    private readonly userId: string,
     private readonly transport: ClientTransport,
     resuming: boolean,
   ) {
@@ -87,10 +102,23 @@ export class ChatConnection {
     this.log = deps.logger.child({ chatId, transport: transport.kind });
   }
 
-  /** Throws ApiError('chat_not_found') for an unknown chat. */
-  static async open(deps: ConnectionDeps, chatId: string, resume: ResumeParams, transport: ClientTransport): Promise<ChatConnection> {
-    if (!(await deps.store.getChat(chatId))) throw chatNotFound(chatId);
-    const connection = new ChatConnection(deps, chatId, transport, resume.generationId !== undefined);
+  /**
+   * Throws ApiError('chat_not_found') for an unknown chat, ApiError('too_many_connections')
+   * past the user's limit. The user is the one the handshake names (`claimedUserId`), else
+   * the chat's owner.
+   */
+  static async open(
+    deps: ConnectionDeps,
+    chatId: string,
+    resume: ResumeParams,
+    transport: ClientTransport,
+    claimedUserId?: string,
+  ): Promise<ChatConnection> {
+    const chat: Chat | null = await deps.store.getChat(chatId);
+    if (!chat) throw chatNotFound(chatId);
+    const userId = claimedUserId ?? chat.userId;
+    await deps.userConnections.open(userId);
+    const connection = new ChatConnection(deps, chatId, chat.organisationId, userId, transport, resume.generationId !== undefined);
     try {
       // Registered before the first await, so that a shutdown meanwhile waits for this open too.
       deps.connections.add(connection);
@@ -99,6 +127,9 @@ export class ChatConnection {
     } catch (err) {
       deps.connections.delete(connection);
       connection.meter.close();
+      await deps.userConnections
+        .close(userId)
+        .catch((error: unknown) => connection.log.warn('could not release a connection place', { err: error }));
       throw err;
     }
     connection.meter.live();
@@ -146,13 +177,27 @@ export class ChatConnection {
    */
   private enqueue(parsed: ParsedClientFrame, receivedAt: number): Promise<void> {
     if (this.closed) return this.inbound;
+    // Counted as it arrives, not when its turn comes, so that a flood is seen while it floods.
+    const rate = this.deps.frames.take(this.id);
+    void rate.then(
+      (decision) => {
+        if (!decision.allowed && decision.abusive) this.closeForAbuse(decision);
+      },
+      () => undefined,
+    );
     if (this.inboundFrames >= this.deps.maxInboundFrames) {
       this.refuseBusy(parsed);
       return Promise.resolve();
     }
     this.inboundFrames += 1;
     this.inbound = this.inbound
-      .then(() => this.dispatch(parsed, receivedAt))
+      .then(async () => {
+        // The limit lives in this process and cannot fail; were it to, the frame is not refused for it.
+        const decision = await rate.catch((): RateDecision => ({ allowed: true }));
+        if (decision.allowed) return this.dispatch(parsed, receivedAt);
+        if (this.abused) return;
+        this.send(framesRateLimited(decision).toFrame(clientMessageIdOf(parsed)));
+      })
       .finally(() => {
         this.inboundFrames -= 1;
       });
@@ -160,11 +205,7 @@ export class ChatConnection {
   }
 
   private refuseBusy(parsed: ParsedClientFrame): void {
-    const clientMessageId = parsed.ok
-      ? parsed.frame.mt === 'message_upload'
-        ? parsed.frame.clientMessageId
-        : undefined
-      : parsed.error.clientMessageId;
+    const clientMessageId = clientMessageIdOf(parsed);
     this.log.debug('frame refused: inbound queue full', { mt: parsed.ok ? parsed.frame.mt : undefined, clientMessageId });
     this.send(
       errorFrame(
@@ -173,6 +214,15 @@ export class ChatConnection {
         clientMessageId,
       ),
     );
+  }
+
+  /** Far past the frame limit: one error frame that says so, then the connection ends. */
+  private closeForAbuse(decision: Extract<RateDecision, { allowed: false }>): void {
+    if (this.abused || this.closed) return;
+    this.abused = true;
+    this.log.warn('closing a connection far past its frame limit', { frames: decision.consumed, limit: decision.limit });
+    this.send(framesRateLimited(decision).toFrame());
+    void this.disconnect('abuse');
   }
 
   /** `receivedAt`: performance.now() when the frame arrived, before it waited behind earlier ones. */
@@ -195,10 +245,12 @@ export class ChatConnection {
       log = trace.log;
       // Its size, never its text: messages are the users' own words.
       log.info('user message received', { bytes: utf8Bytes(frame.message), clientMessageId: frame.clientMessageId });
+      const caller: Caller = { userId: frame.userId, organisationId: this.organisationId };
       const stored = await this.deps.service.storeUserMessage(
         this.chatId,
         { text: frame.message, clientMessageId: frame.clientMessageId },
         trace,
+        { caller, answer: true },
       );
       log = stored.trace.log;
       const dispatch = await this.deps.service.admitAnswer(stored, {
@@ -220,6 +272,11 @@ export class ChatConnection {
       if (err instanceof ApiError) {
         log.debug('frame refused', { mt: frame.mt, code: err.code });
         this.send(err.toFrame(clientMessageId));
+        if (err.options.abusive && !this.abused) {
+          this.abused = true;
+          log.warn('closing a connection far past its message limit');
+          void this.disconnect('abuse');
+        }
         return;
       }
       log.error('frame handling failed', { mt: frame.mt, err });
@@ -291,7 +348,11 @@ export class ChatConnection {
     const [opened] = await Promise.allSettled([this.opening, this.inbound]);
     // A failed open cleaned up after itself, and its caller reported the failure.
     if (opened.status === 'rejected') return;
-    const results = await Promise.allSettled([this.subscription?.close(), this.deps.presence.disconnected(this.chatId)]);
+    const results = await Promise.allSettled([
+      this.subscription?.close(),
+      this.deps.presence.disconnected(this.chatId),
+      this.deps.userConnections.close(this.userId),
+    ]);
     for (const result of results) {
       if (result.status === 'rejected') this.log.warn('closing a chat connection failed', { err: result.reason });
     }
@@ -299,4 +360,16 @@ export class ChatConnection {
     this.meter.close();
     this.log.debug('client disconnected');
   }
+}
+
+function framesRateLimited(decision: Extract<RateDecision, { allowed: false }>): ApiError {
+  return new ApiError('rate_limited', `too many frames: the limit is ${decision.limit} per second per connection`, {
+    retryAfter: decision.retryAfterSeconds,
+    abusive: decision.abusive,
+  });
+}
+
+function clientMessageIdOf(parsed: ParsedClientFrame): string | undefined {
+  if (!parsed.ok) return parsed.error.clientMessageId;
+  return parsed.frame.mt === 'message_upload' ? parsed.frame.clientMessageId : undefined;
 }

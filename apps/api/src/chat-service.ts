@@ -6,12 +6,22 @@ import { countConnections } from '@ragstream/realtime';
 import type { ChatStore } from '@ragstream/store';
 import type { Redis } from 'ioredis';
 import { ApiError, chatNotFound } from './api-error.ts';
+import type { Caller } from './limits/caller.ts';
+import type { MessageLimits } from './limits/message-limits.ts';
+import { tooManyAnswers } from './limits/message-limits.ts';
 import type { MessageTrace } from './message-trace.ts';
 import type { UserEvents } from './user-events.ts';
 
 export interface UserMessageInput {
   text: string;
   clientMessageId?: string | undefined;
+}
+
+/** The limits a new user message must pass before it is stored. */
+export interface MessageAdmission {
+  caller: Caller;
+  /** Whether it asks for an answer (quotas, answers in progress and queue depth apply then). */
+  answer: boolean;
 }
 
 export interface AnswerOptions {
@@ -45,6 +55,7 @@ export interface ChatServiceDeps {
   events: UserEvents;
   /** The chat's answer this node sees streaming, if any (its frame hub): a stop then takes one round trip. */
   streaming: (chatId: string) => string[];
+  limits: MessageLimits;
 }
 
 /** Where the node notes when answers and stops were asked for, to time what clients then receive. */
@@ -57,9 +68,24 @@ export interface AnswerClock {
 export class ChatService {
   constructor(private readonly deps: ChatServiceDeps) {}
 
-  async storeUserMessage(chatId: string, input: UserMessageInput, trace: MessageTrace): Promise<StoredUserMessage> {
+  /**
+   * Stores a user message. With `admission`, a new message must first pass the limits (a
+   * refusal throws, and nothing is stored); a resend of a stored one (same clientMessageId)
+   * is not a new message, and is confirmed again whatever the limits.
+   */
+  async storeUserMessage(
+    chatId: string,
+    input: UserMessageInput,
+    trace: MessageTrace,
+    admission?: MessageAdmission,
+  ): Promise<StoredUserMessage> {
     const chat = await this.deps.store.getChat(chatId);
     if (!chat) throw chatNotFound(chatId);
+    if (admission) {
+      const { clientMessageId } = input;
+      const resent = clientMessageId === undefined ? null : await this.deps.store.findMessageByClientId(chatId, clientMessageId);
+      if (!resent) await this.deps.limits.check(admission.caller, { answer: admission.answer });
+    }
     const { value, created } = await this.deps.store.createMessage({
       chatId,
       role: 'user',
@@ -117,23 +143,22 @@ export class ChatService {
       enqueuedAt: Date.now(),
       traceId,
     };
-    const admitting = this.deps.lifecycle.admit(data);
-    // A new message has no answer yet: its job goes out right behind the admission, on the
-    // same connection, so that the worker is not a round trip later. A resend waits to see.
-    const dispatching = stored.created ? this.deps.lifecycle.dispatch(data) : undefined;
-    const admission = await admitting.catch(async (err: unknown) => {
-      await dispatching?.catch((dispatchErr: unknown) => log.warn('answer not dispatched either', { err: dispatchErr }));
-      throw err;
-    });
+    const admission = await this.deps.lifecycle.admit(data, this.deps.limits.answers);
     if (admission.kind === 'finished') {
       log.debug('answer finished before; not admitted again');
       return undefined;
+    }
+    if (admission.kind === 'refused') {
+      // Checked before storing too; only a race with another node's admission lands here. Nothing of the message is kept.
+      if (stored.created) await this.deps.store.deleteMessage(stored.message.chatId, stored.message.id);
+      log.info('answer refused: too many in progress', { scope: admission.scope, inProgress: admission.inProgress });
+      throw tooManyAnswers(admission.scope, admission.limit);
     }
     log.info('answer admitted', { position: admission.position });
     this.deps.events.answerStarted(stored.ownerId, data.chatId, data.generationId);
     this.deps.clock.answerRequested(stored.generationId, options.receivedAt ?? performance.now());
     return async () => {
-      await (dispatching ?? this.deps.lifecycle.dispatch(data));
+      await this.deps.lifecycle.dispatch(data);
       log.info('answer dispatched', { jobId: data.generationId });
     };
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import { RateLimit, TokenQuotas } from '@ragstream/limits';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
 import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
@@ -22,7 +23,10 @@ import { errorHandler, notFoundHandler } from './http/error-handler.ts';
 import { organisationRoutes } from './http/organisation-routes.ts';
 import { OriginPolicy } from './http/origin-policy.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { usageRoutes } from './http/usage-routes.ts';
 import { webRoutes } from './http/web-routes.ts';
+import { MessageLimits } from './limits/message-limits.ts';
+import { UserConnections } from './limits/user-connections.ts';
 import { ApiMetrics } from './metrics/api-metrics.ts';
 import { UserEvents } from './user-events.ts';
 
@@ -54,6 +58,21 @@ async function main(): Promise<void> {
   const metrics = new ApiMetrics([queue.queue, ingestion.queue], logger);
   const userEvents = new UserEvents();
   const hub = new FrameHub(frameSubscriber, keys, logger);
+  const quotas = new TokenQuotas(redis, keys, {
+    userDaily: config.TOKEN_QUOTA_USER_DAILY,
+    userMonthly: config.TOKEN_QUOTA_USER_MONTHLY,
+    organisationDaily: config.TOKEN_QUOTA_ORGANISATION_DAILY,
+    organisationMonthly: config.TOKEN_QUOTA_ORGANISATION_MONTHLY,
+  });
+  const answerLimits = { perUser: config.ANSWERS_IN_PROGRESS_PER_USER, perOrganisation: config.ANSWERS_IN_PROGRESS_PER_ORGANISATION };
+  const limits = new MessageLimits({
+    messages: RateLimit.shared(redis, keys.rateLimit('messages'), config.MESSAGES_PER_MINUTE_PER_USER, 60, config.LIMIT_ABUSE_FACTOR),
+    quotas,
+    answers: answerLimits,
+    inProgress: (caller) => lifecycle.inProgress(caller),
+    waitingCount: () => queue.queue.getWaitingCount(),
+    maxWaiting: config.GENERATION_QUEUE_MAX_WAITING,
+  });
   const service = new ChatService({
     store,
     queue,
@@ -63,10 +82,14 @@ async function main(): Promise<void> {
     keys,
     clock: metrics,
     events: userEvents,
+    limits,
     streaming: (chatId) => hub.streaming(chatId),
   });
   const presence = new Presence(redis, keys, nodeId, logger);
   presence.start();
+  const userPresence = new Presence(redis, keys, nodeId, logger, (userId) => keys.userConnections(userId));
+  userPresence.start();
+  const userConnections = new UserConnections(userPresence, config.CONNECTIONS_PER_USER);
   const connections = new ConnectionRegistry();
   const connectionDeps: ConnectionDeps = {
     store,
@@ -79,7 +102,10 @@ async function main(): Promise<void> {
     maxBufferedBytes: config.MAX_BUFFERED_BYTES,
     logger,
     metrics,
+    frames: RateLimit.local(config.FRAMES_PER_SECOND_PER_CONNECTION, 1, config.LIMIT_ABUSE_FACTOR),
+    userConnections,
   };
+  const adminAuth = tokenAdminAuth(config.ADMIN_TOKEN);
 
   const origins = new OriginPolicy(config.CORS_ORIGIN);
   const app = express();
@@ -92,8 +118,20 @@ async function main(): Promise<void> {
     healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }, { draining: () => draining }),
   );
   app.use(cors(origins));
-  app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
-  app.use(organisationRoutes({ knowledge, ingestion, logger }));
+  app.use(adminRoutes({ auth: adminAuth, generation: queue.queue, ingestion: ingestion.queue }));
+  app.use(usageRoutes({ quotas, inProgress: (owner) => lifecycle.inProgress(owner), answers: answerLimits, knowledge, admin: adminAuth }));
+  app.use(
+    organisationRoutes({
+      knowledge,
+      ingestion,
+      logger,
+      documents: {
+        maxBytes: config.DOCUMENT_MAX_BYTES,
+        formats: config.DOCUMENT_FORMATS,
+        perOrganisation: config.DOCUMENTS_PER_ORGANISATION,
+      },
+    }),
+  );
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps));
   app.use(chatRoutes({ store, knowledge, service, events: userEvents, maxMessageBytes: config.MAX_MESSAGE_BYTES, logger }));
@@ -129,7 +167,7 @@ async function main(): Promise<void> {
     wss.close();
     server.closeAllConnections();
   });
-  shutdown.add('presence', () => presence.stop());
+  shutdown.add('presence', () => Promise.all([presence.stop(), userConnections.stop()]));
   shutdown.add('queues', () => Promise.all([queue.close(), ingestion.close()]));
   shutdown.add('redis', () => Promise.all([redis.quit(), frameSubscriber.quit(), adapterPub.quit(), adapterSub.quit()]));
   shutdown.add('stores', () => Promise.all([store.close(), knowledge.close()]));

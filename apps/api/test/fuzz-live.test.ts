@@ -95,6 +95,8 @@ describe('fuzzed input against a live API node and worker (fast-check)', () => {
         SYNTHETIC_TOKENS: String(TOKENS),
         SYNTHETIC_TOKENS_PER_SECOND: '1000',
         MAX_MESSAGE_BYTES: String(MAX_MESSAGE_BYTES),
+        // Thousands of frames a second on one connection: the frame rate limit has its own tests.
+        FRAMES_PER_SECOND_PER_CONNECTION: '0',
       },
     });
     http = new HttpClient(cluster.api(0));

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { GenerationQueue } from '@ragstream/lifecycle';
-import type { Chat, ChatMessage, ChatStatus, ErrorCode, Page } from '@ragstream/protocol';
+import type { Chat, ChatMessage, ChatStatus, ErrorCode, ErrorFrame, Page } from '@ragstream/protocol';
 import { RedisKeys } from '@ragstream/protocol';
 import { createLogger } from '@ragstream/runtime';
 import { SqliteChatStore } from '@ragstream/store';
-import type { HttpClient, HttpResult, TestCluster } from '@ragstream/testing';
+import type { FrameCollector, HttpClient, HttpResult, TestCluster } from '@ragstream/testing';
 import { TEST_REDIS_URL } from '@ragstream/testing';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
@@ -76,4 +76,41 @@ export async function generationJobs(cluster: TestCluster): Promise<{ id: string
     await queue.close();
     redis.disconnect();
   }
+}
+
+export interface RawResponse {
+  status: number;
+  retryAfter: string | null;
+  body: Record<string, unknown>;
+}
+
+/** A request whose headers the test reads (Retry-After). */
+export async function raw(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+  };
+}
+
+/** The error frames a client received, in order. */
+export function errorsOf(collector: FrameCollector): ErrorFrame[] {
+  return collector.frames.filter((f): f is ErrorFrame => f.mt === 'error');
+}
+
+/** The error frame answering a message with this clientMessageId. */
+export function errorFor(collector: FrameCollector, clientMessageId: string): Promise<ErrorFrame> {
+  return collector.waitForMt('error', (f) => f.clientMessageId === clientMessageId, 15_000);
 }

@@ -2,7 +2,7 @@ import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { ScriptedChatStep } from '@ragstream/rag/testing';
 import { ScriptedOpenAiChatServer } from '@ragstream/rag/testing';
 import type { ManagedProcess } from '@ragstream/testing';
-import { HttpClient, TestCluster } from '@ragstream/testing';
+import { HttpClient, LOAD_GENERATOR_LIMITS, TestCluster } from '@ragstream/testing';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { OwnRedis } from './own-redis.ts';
@@ -62,7 +62,7 @@ export class ChaosEnv {
     const redis = await OwnRedis.start();
     let scripted: ScriptedOpenAiChatServer | undefined;
     try {
-      const env = { ...options.env };
+      const env = { ...LOAD_GENERATOR_LIMITS, ...options.env };
       if (options.scripted) {
         scripted = await ScriptedOpenAiChatServer.start({ fallback: options.scripted });
         Object.assign(env, {

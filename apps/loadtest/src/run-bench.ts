@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { TestCluster } from '@ragstream/testing';
+import { LOAD_GENERATOR_LIMITS, TestCluster } from '@ragstream/testing';
 import type { BenchOptions } from './bench-config.ts';
 import type { StopResult } from './bench-stop.ts';
 import { measureStop } from './bench-stop.ts';
@@ -45,7 +45,7 @@ export interface BenchHooks {
 export async function runBench(options: BenchOptions, hooks: BenchHooks = {}): Promise<BenchResult> {
   const log = hooks.log ?? (() => undefined);
   const started = Date.now();
-  const cluster = await TestCluster.start({ apis: options.apis, workers: 0, env: { LLM_PROVIDER: 'synthetic' } });
+  const cluster = await TestCluster.start({ apis: options.apis, workers: 0, env: { LLM_PROVIDER: 'synthetic', ...LOAD_GENERATOR_LIMITS } });
   hooks.onCluster?.(cluster);
   try {
     const urls = cluster.apiUrls;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticAnswer } from '@ragstream/rag';
-import { HttpClient, seededRandom, TestCluster } from '@ragstream/testing';
+import { HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster } from '@ragstream/testing';
 import { ChatSession } from './chat-session.ts';
 import { limiter, mapLimit } from './deferred.ts';
 import type { LoadOptions } from './load-config.ts';
@@ -54,7 +54,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
   const cluster = await TestCluster.start({
     apis: local.apis,
     workers: local.workers,
-    env: { LLM_PROVIDER: 'synthetic' },
+    env: { LLM_PROVIDER: 'synthetic', ...LOAD_GENERATOR_LIMITS },
     workerEnv: syntheticWorkerEnv({
       tokens: local.tokens,
       tokensPerSecond: local.tokensPerSecond,

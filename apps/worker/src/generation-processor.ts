@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AnswerEnd, Begin, GenerationLifecycle } from '@ragstream/lifecycle';
 import { generationLogFields } from '@ragstream/lifecycle';
+import type { QuotaOwner, TokenUsage } from '@ragstream/limits';
 import type { BotStatus, GenerateJobData, Source } from '@ragstream/protocol';
 import { generateJobSchema } from '@ragstream/protocol';
 import type { Responder } from '@ragstream/rag';
@@ -11,6 +12,7 @@ import type { Logger } from '@ragstream/runtime';
 import type { Job } from 'bullmq';
 import { DelayedError, WaitingError } from 'bullmq';
 import { AbandonWatch } from './abandon-watch.ts';
+import { AttemptUsage } from './attempt-usage.ts';
 import type { GenerationJobOutcome, WorkerMetrics } from './worker-metrics.ts';
 import { secondsSince } from './worker-metrics.ts';
 
@@ -28,6 +30,8 @@ export interface ProcessorDeps {
   pauseBeforeFinishMs: number;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Where each attempt's model tokens are counted against the token quotas. */
+  tokens: { record(owner: QuotaOwner, usage: TokenUsage): Promise<void> };
 }
 
 export type ProcessOutcome = BotStatus | 'superseded' | 'already-finished';
@@ -132,10 +136,11 @@ export class GenerationProcessor {
     watch.start();
 
     const end: AnswerEnd = { status: 'complete', text: '', sources: [] };
+    const usage = new AttemptUsage();
     let failure: unknown;
     try {
       let sources: Source[] = [];
-      for await (const event of this.deps.responder.respond(toRequest(data), controller.signal)) {
+      for await (const event of this.deps.responder.respond(toRequest(data), controller.signal, usage.add)) {
         // Deltas are never logged: they are the token loop.
         if (event.type === 'delta') stream.push(event.text);
         else if (event.type === 'sources') {
@@ -163,35 +168,50 @@ export class GenerationProcessor {
     if (signal?.aborted) stream.discardPending();
     const streamEnd = await stream.drain();
     end.text = stream.text;
-    // Whether or not the responder noticed the abort, its text is incomplete: another worker runs it again.
-    const handedBack = controller.signal.reason instanceof HandBackSignal;
-    const verdict = this.judge(job, streamEnd, controller.signal.aborted && signal?.aborted === true, failure, handedBack);
-    if (verdict.kind === 'superseded') {
-      log.warn('attempt superseded; it stops without writing', { reason: verdict.reason });
-      return 'superseded';
+    // Every attempt counts, whatever its end: the model was asked. Sent now, awaited last, so that it never delays the end.
+    const counted = this.countTokens(data, usage.total(data.text, stream.text), log);
+    try {
+      // Whether or not the responder noticed the abort, its text is incomplete: another worker runs it again.
+      const handedBack = controller.signal.reason instanceof HandBackSignal;
+      const verdict = this.judge(job, streamEnd, controller.signal.aborted && signal?.aborted === true, failure, handedBack);
+      if (verdict.kind === 'superseded') {
+        log.warn('attempt superseded; it stops without writing', { reason: verdict.reason });
+        return 'superseded';
+      }
+      if (verdict.kind === 'hand-back') {
+        // Not finished: the next worker's attempt supersedes this one (the fence) and clients see it start over.
+        log.info('handing the attempt back to the queue; another worker runs the answer again');
+        if (token === undefined) throw new Error(`job ${job.id}: no lock token to move it back to waiting`);
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
+      if (verdict.kind === 'retry') {
+        log.warn('attempt failed; the job will be retried', { err: verdict.error });
+        throw new RetryableAttemptError(verdict.error.message, { cause: verdict.error });
+      }
+      end.status = verdict.status;
+      if (verdict.status === 'failed') {
+        end.error = verdict.error;
+        log.error('generation failed', { error: verdict.error });
+      }
+      const outcome = await this.deps.lifecycle.finish({ chatId, generationId, attempt }, end, data.enqueuedAt, log);
+      if (outcome.kind === 'superseded') {
+        log.warn('attempt superseded at its end; nothing stored by it', { reason: outcome.reason });
+        return 'superseded';
+      }
+      return outcome.status;
+    } finally {
+      await counted;
     }
-    if (verdict.kind === 'hand-back') {
-      // Not finished: the next worker's attempt supersedes this one (the fence) and clients see it start over.
-      log.info('handing the attempt back to the queue; another worker runs the answer again');
-      if (token === undefined) throw new Error(`job ${job.id}: no lock token to move it back to waiting`);
-      await job.moveToWait(token);
-      throw new WaitingError();
+  }
+
+  private async countTokens(data: GenerateJobData, usage: TokenUsage, log: Logger): Promise<void> {
+    try {
+      await this.deps.tokens.record({ userId: data.userId, organisationId: data.organisationId }, usage);
+      log.debug('tokens counted', { ...usage });
+    } catch (err) {
+      log.warn('could not count the attempt’s tokens against the quotas', { err, ...usage });
     }
-    if (verdict.kind === 'retry') {
-      log.warn('attempt failed; the job will be retried', { err: verdict.error });
-      throw new RetryableAttemptError(verdict.error.message, { cause: verdict.error });
-    }
-    end.status = verdict.status;
-    if (verdict.status === 'failed') {
-      end.error = verdict.error;
-      log.error('generation failed', { error: verdict.error });
-    }
-    const outcome = await this.deps.lifecycle.finish({ chatId, generationId, attempt }, end, data.enqueuedAt, log);
-    if (outcome.kind === 'superseded') {
-      log.warn('attempt superseded at its end; nothing stored by it', { reason: outcome.reason });
-      return 'superseded';
-    }
-    return outcome.status;
   }
 
   /** How an attempt ends, from what stopped it; a stop wins over a hand-back, which would only run it again. */

@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
+import { TokenQuotas } from '@ragstream/limits';
 import type { GenerateJobData } from '@ragstream/protocol';
 import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { IngestionJobData } from '@ragstream/realtime';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     pauseBeforeFinishMs: config.RAGSTREAM_TEST_PAUSE_BEFORE_FINISH_MS,
     logger,
     metrics,
+    tokens: new TokenQuotas(redis, keys),
   });
 
   // Jobs record which process ran them (job.processedBy), for operators and the crash test.

@@ -34,6 +34,7 @@ describe('a worker killed with SIGKILL mid-answer', () => {
     client.send({ mt: 'message_upload', message: 'survive a crash', userId: 'u1' });
     const generationId = (await client.collector.waitForMt('message_upload_confirm')).generationId ?? '';
     await client.collector.waitFor((f) => f.mt === 'chat_message_bot_partial' && f.seq >= 5);
+    expect(await answersInProgress(http, 'u1')).toBe(1);
 
     // BullMQ records which worker process runs the job; that one is killed.
     const connection = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: null });
@@ -66,6 +67,13 @@ describe('a worker killed with SIGKILL mid-answer', () => {
     expect(bots).toHaveLength(1);
     expect(bots[0]?.text).toBe(done.text);
     expect(bots[0]?.status).toBe('complete');
+    // The answer's place among the user's answers in progress is free again, whichever worker ended it.
+    expect(await answersInProgress(http, 'u1')).toBe(0);
     await Promise.all([client.close(), other.close()]);
   });
 });
+
+async function answersInProgress(http: HttpClient, userId: string): Promise<number> {
+  const { body } = await http.get<{ answersInProgress: { count: number } }>(`/usage?userId=${userId}`);
+  return body.answersInProgress.count;
+}

@@ -47,12 +47,12 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     return (await store.createChat({ userId: 'u1', title: 't' })).id;
   }
 
-  async function message(chatId: string, text = 'question'): Promise<GenerateJobData> {
+  async function message(chatId: string, text = 'question', caller = { userId: 'u1', organisationId: 'org' }): Promise<GenerateJobData> {
     const { value } = await store.createMessage({ chatId, role: 'user', text });
     return {
       chatId,
-      organisationId: 'org',
-      userId: 'u1',
+      organisationId: caller.organisationId,
+      userId: caller.userId,
       userMessageId: value.id,
       generationId: `gen-${value.id}`,
       text,
@@ -307,5 +307,120 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     await shorten();
     await lifecycle.stop(chatId);
     expect(Math.min(...(await ttls()))).toBeGreaterThan(100);
+  });
+
+  describe('answers in progress', () => {
+    const limits = { perUser: 2, perOrganisation: 3 };
+
+    async function admitted(data: GenerateJobData): Promise<void> {
+      expect(await lifecycle.admit(data, limits)).toMatchObject({ kind: 'admitted' });
+    }
+
+    async function finishRunning(data: GenerateJobData, status: 'complete' | 'failed' = 'complete'): Promise<void> {
+      const attempt = await started(data);
+      await lifecycle.finish({ chatId: data.chatId, generationId: data.generationId, attempt }, { status, text: '', sources: [] }, 0);
+    }
+
+    it('refuses a new answer past the user limit and writes nothing for it; a resend of an admitted one still passes', async () => {
+      const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
+      const [a, b, c] = [await newChat(), await newChat(), await newChat()];
+      const first = await message(a, 'one', caller);
+      const second = await message(b, 'two', caller);
+      const third = await message(c, 'three', caller);
+      await admitted(first);
+      await admitted(second);
+      expect(await lifecycle.admit(third, limits)).toEqual({ kind: 'refused', scope: 'user', inProgress: 2, limit: 2 });
+      expect(await redis.exists(keys.generationMeta(third.generationId))).toBe(0);
+      expect(await lifecycle.head(c)).toBeUndefined();
+      expect(await redis.sismember(keys.answersInProgress('user', caller.userId), third.generationId)).toBe(0);
+      await admitted(second);
+      expect(await lifecycle.inProgress(caller)).toEqual({ user: 2, organisation: 2 });
+      expect(await lifecycle.inProgress({ userId: caller.userId })).toEqual({ user: 2, organisation: 0 });
+      expect(await lifecycle.inProgress({ organisationId: caller.organisationId })).toEqual({ user: 0, organisation: 2 });
+      expect(await lifecycle.inProgress({})).toEqual({ user: 0, organisation: 0 });
+    });
+
+    it('refuses past the organisation limit, whoever the user', async () => {
+      const organisationId = `o-${randomUUID()}`;
+      const answers = await Promise.all(
+        [1, 2, 3, 4].map(async (i) => message(await newChat(), `q${i}`, { userId: `u-${randomUUID()}`, organisationId })),
+      );
+      for (const data of answers.slice(0, 3)) await admitted(data);
+      expect(await lifecycle.admit(answers[3] as GenerateJobData, limits)).toMatchObject({
+        kind: 'refused',
+        scope: 'organisation',
+        inProgress: 3,
+        limit: 3,
+      });
+      expect(await lifecycle.admit(answers[3] as GenerateJobData)).toMatchObject({ kind: 'admitted' });
+    });
+
+    it('releases the slot on every ending: complete, failed, stopped while running, stopped while waiting, a takeover after a crash', async () => {
+      const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
+      const count = async (): Promise<number> => (await lifecycle.inProgress(caller)).user;
+      const endings: [string, (data: GenerateJobData) => Promise<void>][] = [
+        ['complete', (data) => finishRunning(data)],
+        ['failed', (data) => finishRunning(data, 'failed')],
+        [
+          'stopped while running',
+          async (data) => {
+            const attempt = await started(data);
+            await lifecycle.stop(data.chatId);
+            await lifecycle.finish(
+              { chatId: data.chatId, generationId: data.generationId, attempt },
+              { status: 'stopped', text: '', sources: [] },
+              0,
+            );
+          },
+        ],
+        [
+          'stopped while waiting',
+          async (data) => {
+            await lifecycle.dispatch(data);
+            await lifecycle.stop(data.chatId);
+          },
+        ],
+        [
+          'a job that failed for good',
+          async (data) => {
+            await started(data);
+            await lifecycle.endUnrun(data.chatId, data.generationId, 'failed', 'worker lost');
+          },
+        ],
+        [
+          'another worker takes over after a crash',
+          async (data) => {
+            await started(data);
+            await finishRunning(data);
+          },
+        ],
+      ];
+      for (const [label, end] of endings) {
+        const first = await message(await newChat(), label, caller);
+        const second = await message(await newChat(), label, caller);
+        await admitted(first);
+        await admitted(second);
+        expect(await lifecycle.admit(await message(await newChat(), label, caller), limits)).toMatchObject({ kind: 'refused' });
+        await end(first);
+        expect({ label, count: await count() }).toEqual({ label, count: 1 });
+        const next = await message(await newChat(), label, caller);
+        await admitted(next);
+        await finishRunning(second);
+        await finishRunning(next);
+        expect({ label, count: await count() }).toEqual({ label, count: 0 });
+      }
+    });
+
+    it('a generation whose records expired (its processes all died) no longer counts', async () => {
+      const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
+      const first = await message(await newChat(), 'one', caller);
+      const second = await message(await newChat(), 'two', caller);
+      await admitted(first);
+      await admitted(second);
+      await redis.del(keys.generationMeta(first.generationId));
+      expect(await lifecycle.inProgress(caller)).toEqual({ user: 1, organisation: 1 });
+      await admitted(await message(await newChat(), 'three', caller));
+      expect(await redis.smembers(keys.answersInProgress('user', caller.userId))).not.toContain(first.generationId);
+    });
   });
 });

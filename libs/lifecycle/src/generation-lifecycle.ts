@@ -1,4 +1,4 @@
-import type { BotStatus, ChatMessage, GenerateJobData, RedisKeys, Source, UnsequencedFrame } from '@ragstream/protocol';
+import type { BotStatus, ChatMessage, GenerateJobData, LimitScope, RedisKeys, Source, UnsequencedFrame } from '@ragstream/protocol';
 import { generateJobSchema, generationFrameSchema } from '@ragstream/protocol';
 import type { FrameLog, GenerationIdentity } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
@@ -16,7 +16,25 @@ const FIFO_TTL_SECONDS = 7 * 24 * 3600;
 /** A stop retries this often when the chat's generations change under it. */
 const STOP_TRIES = 5;
 
-export type Admission = { kind: 'admitted'; position: number } | { kind: 'finished' };
+/** Answers in progress allowed at once; 0 means no limit. */
+export interface AnswerLimits {
+  perUser: number;
+  perOrganisation: number;
+}
+
+export const NO_ANSWER_LIMITS: AnswerLimits = { perUser: 0, perOrganisation: 0 };
+
+export type Admission =
+  | { kind: 'admitted'; position: number }
+  | { kind: 'finished' }
+  /** Nothing was written: the user (or organisation) has `inProgress` answers admitted and not finished. */
+  | { kind: 'refused'; scope: LimitScope; inProgress: number; limit: number };
+
+/** Answers admitted and not finished, for one user and that user's organisation. */
+export interface AnswersInProgress {
+  user: number;
+  organisation: number;
+}
 
 export type Begin =
   | { kind: 'started'; attempt: number; startedAt: number }
@@ -64,7 +82,7 @@ export interface LifecycleDeps {
  *
  * | state      | event                    | guard                      | effect |
  * |------------|--------------------------|----------------------------|--------|
- * | -          | admit (API)              | not finished               | FIFO push once, payload kept; the job is added behind it |
+ * | -          | admit (API)              | not finished; new: user's and organisation's answers in progress under their limits | FIFO push once, payload kept, listed in the user's and organisation's answer sets; then the job is added |
  * | queued     | begin (worker)           | not the head               | wait: job delayed; a head without a live job is re-added from its payload, or ended failed |
  * | queued     | begin                    | head, stop requested       | end unrun as stopped |
  * | queued/running | begin                | head                       | attempt + 1 (a retry or takeover supersedes the old attempt) |
@@ -73,6 +91,10 @@ export interface LifecycleDeps {
  * | any        | stop (API or abandon)    | not done                   | cancel set, workers told (fast path); waiting jobs removed and ended unrun as stopped |
  * | any        | end unrun (no worker runs it: removed, failed for good, lost) | not done | terminal frame of the current attempt's streamed text |
  * | finished   | complete                 | -                          | bot message stored once under the announced id; FIFO pop; next head promoted |
+ *
+ * Answers in progress (admitted, not finished) are counted from these records by the admit
+ * script, never kept as a separate counter: `finish` (done) is the release on every path, and
+ * a meta hash that expired no longer counts, so a crashed process cannot leak a slot.
  *
  * A superseded attempt can do nothing but stop: its appends and its finish are refused,
  * and only a finished generation hands the chat's turn on. The stored message follows
@@ -91,20 +113,71 @@ export class GenerationLifecycle {
     return (await this.redis.lindex(this.deps.keys.chatFifo(chatId), 0)) ?? undefined;
   }
 
-  /** Fixes the answer's place in its chat's order; call before confirming the message, then `dispatch`. */
-  async admit(data: GenerateJobData): Promise<Admission> {
+  /**
+   * Fixes the answer's place in its chat's order; call before confirming the message, then
+   * `dispatch`. With limits, a new answer is refused (nothing written) while its user or
+   * organisation has as many answers in progress; one admitted before is admitted again.
+   */
+  async admit(data: GenerateJobData, limits: AnswerLimits = NO_ANSWER_LIMITS): Promise<Admission> {
     const payload = generateJobSchema.parse(data);
     const { keys, ttlSeconds } = this.deps;
-    const position = await this.redis.rsAdmit(
+    const sets = this.answerSets(payload.userId, payload.organisationId);
+    const ids = await this.membersOf(sets);
+    const reply = await this.redis.rsAdmit(
+      4 + ids.length,
       keys.chatFifo(payload.chatId),
       keys.generationMeta(payload.generationId),
+      ...sets,
+      ...ids.map((id) => keys.generationMeta(id)),
       payload.generationId,
       payload.chatId,
       JSON.stringify(payload),
       ttlSeconds,
       FIFO_TTL_SECONDS,
+      limits.perUser,
+      limits.perOrganisation,
+      ...ids,
     );
-    return position < 0 ? { kind: 'finished' } : { kind: 'admitted', position };
+    const [kind, a, b] = reply;
+    if (kind === 'finished') return { kind };
+    if (kind === 'admitted') return { kind, position: Number(a) };
+    if (kind === 'refused' && (a === 'user' || a === 'organisation')) {
+      return { kind, scope: a, inProgress: Number(b), limit: a === 'user' ? limits.perUser : limits.perOrganisation };
+    }
+    throw new Error(`unexpected admit reply ${JSON.stringify(reply)}`);
+  }
+
+  /**
+   * Answers admitted and not finished, of a user and of an organisation (counted as the admit
+   * script counts them); 0 for the one not asked about.
+   */
+  async inProgress(owner: { userId?: string | undefined; organisationId?: string | undefined }): Promise<AnswersInProgress> {
+    const { keys } = this.deps;
+    const scopes = (['user', 'organisation'] as const).flatMap((scope) => {
+      const id = scope === 'user' ? owner.userId : owner.organisationId;
+      return id === undefined ? [] : [{ scope, set: keys.answersInProgress(scope, id) }];
+    });
+    const counts: AnswersInProgress = { user: 0, organisation: 0 };
+    if (scopes.length === 0) return counts;
+    const sets = scopes.map((s) => s.set);
+    const ids = await this.membersOf(sets);
+    const metas = ids.map((id) => keys.generationMeta(id));
+    const reply = await this.redis.rsCountInProgress(sets.length + ids.length, ...sets, ...metas, sets.length, ...ids);
+    scopes.forEach(({ scope }, i) => {
+      counts[scope] = reply[i] ?? 0;
+    });
+    return counts;
+  }
+
+  private answerSets(userId: string, organisationId: string): [string, string] {
+    const { keys } = this.deps;
+    return [keys.answersInProgress('user', userId), keys.answersInProgress('organisation', organisationId)];
+  }
+
+  /** The sets' members, once each: the scripts check each one's meta hash. */
+  private async membersOf(sets: readonly string[]): Promise<string[]> {
+    const members = await Promise.all(sets.map((set) => this.redis.smembers(set)));
+    return [...new Set(members.flat())];
   }
 
   /** Whether the generation's answer is stored already (its state may have expired long after). */
@@ -117,11 +190,7 @@ export class GenerationLifecycle {
     if ((await this.head(chatId)) === generationId) await this.deps.queue.promote(generationId);
   }
 
-  /**
-   * Hands an admitted answer to the workers (idempotent). May be called before the
-   * admission's reply: commands on one connection run in order, and a job that begins
-   * before its admission anyway (a script reloaded after a Redis restart) joins the FIFO itself.
-   */
+  /** Hands an admitted answer to the workers (idempotent); only after the admission, which limits may refuse. */
   dispatch(data: GenerateJobData): Promise<void> {
     return this.deps.queue.add(data);
   }

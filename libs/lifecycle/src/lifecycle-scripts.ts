@@ -5,17 +5,76 @@ import type { Redis } from 'ioredis';
  * (none is derived inside), so that they can move to Redis Cluster with hash tags.
  * Meta hash fields: chatId, payload (the job data, kept until the end so that a lost
  * job can be re-added), attempt, seq, attemptStartSeq, startedAt, cancel, done,
- * status, messageId. The FIFO is the chat's list of unfinished generation ids.
+ * status, messageId. The FIFO is the chat's list of unfinished generation ids; a user's and
+ * an organisation's answer sets list the generations admitted for them (see IN_PROGRESS).
  */
 
-/** KEYS: fifo, meta. ARGV: generationId, chatId, payload, ttl, fifoTtl. Returns the position, or -1 when already finished. */
-const ADMIT = `
-if redis.call('HGET', KEYS[2], 'done') == '1' then return -1 end
+/**
+ * Answers in progress, derived from the lifecycle's own records: a user's (and an
+ * organisation's) set lists the generations admitted for it, and one counts while its meta
+ * hash exists and is not done. Finishing is the release, whatever the ending (complete,
+ * stopped, failed, a job lost with its worker), and a meta hash that expired releases too,
+ * so no crash can leak a slot; members seen finished are pruned. Members added since the
+ * caller read the sets have no meta key declared: they are counted (just admitted).
+ * inProgress(set, firstId, firstMeta, skip): the ids read are ARGV[firstId..] and their metas
+ * KEYS[firstMeta..], in the same order; `skip` is an id not counted.
+ */
+const IN_PROGRESS = `
+local function inProgress(set, firstId, firstMeta, skip)
+  local metaOf = {}
+  for i = firstId, #ARGV do metaOf[ARGV[i]] = KEYS[firstMeta + i - firstId] end
+  local count = 0
+  for _, member in ipairs(redis.call('SMEMBERS', set)) do
+    if member ~= skip then
+      local meta = metaOf[member]
+      if not meta or (redis.call('EXISTS', meta) == 1 and redis.call('HGET', meta, 'done') ~= '1') then
+        count = count + 1
+      else
+        redis.call('SREM', set, member)
+      end
+    end
+  end
+  return count
+end
+`;
+
+/**
+ * KEYS: fifo, meta, user's answers, organisation's answers, then the meta of each id in ARGV[8..].
+ * ARGV: generationId, chatId, payload, ttl, fifoTtl, userLimit, organisationLimit (0: none), ids read from both sets.
+ * Returns {'admitted', position} | {'finished'} | {'refused', 'user' | 'organisation', inProgress}.
+ * A generation admitted before (a resend) is admitted again whatever the limits.
+ */
+const ADMIT = `${IN_PROGRESS}
+if redis.call('HGET', KEYS[2], 'done') == '1' then return {'finished'} end
+local id = ARGV[1]
+if not redis.call('LPOS', KEYS[1], id) then
+  local users = inProgress(KEYS[3], 8, 5, id)
+  local userLimit = tonumber(ARGV[6])
+  if userLimit > 0 and users >= userLimit then return {'refused', 'user', users} end
+  local organisation = inProgress(KEYS[4], 8, 5, id)
+  local organisationLimit = tonumber(ARGV[7])
+  if organisationLimit > 0 and organisation >= organisationLimit then return {'refused', 'organisation', organisation} end
+end
 redis.call('HSET', KEYS[2], 'chatId', ARGV[2], 'payload', ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-if not redis.call('LPOS', KEYS[1], ARGV[1]) then redis.call('RPUSH', KEYS[1], ARGV[1]) end
+if not redis.call('LPOS', KEYS[1], id) then redis.call('RPUSH', KEYS[1], id) end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-return redis.call('LPOS', KEYS[1], ARGV[1])
+for i = 3, 4 do
+  redis.call('SADD', KEYS[i], id)
+  redis.call('EXPIRE', KEYS[i], ARGV[5])
+end
+return {'admitted', redis.call('LPOS', KEYS[1], id)}
+`;
+
+/**
+ * KEYS: n answer sets, then the meta of each id in ARGV[2..]. ARGV: n, the ids read from the sets.
+ * Returns the answers in progress of each set.
+ */
+const COUNT_IN_PROGRESS = `${IN_PROGRESS}
+local n = tonumber(ARGV[1])
+local counts = {}
+for i = 1, n do counts[i] = inProgress(KEYS[i], 2, n + 1, '') end
+return counts
 `;
 
 /**
@@ -103,7 +162,8 @@ return marked
 export type ScriptReply = (string | number)[];
 
 export interface LifecycleCommands {
-  rsAdmit(fifo: string, meta: string, ...args: (string | number)[]): Promise<number>;
+  rsAdmit(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
+  rsCountInProgress(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
   rsBegin(fifo: string, meta: string, log: string, ...args: (string | number)[]): Promise<ScriptReply>;
   rsFinish(meta: string, log: string, ...args: (string | number)[]): Promise<number>;
   rsAdvance(fifo: string, meta: string, generationId: string): Promise<ScriptReply>;
@@ -111,7 +171,9 @@ export interface LifecycleCommands {
 }
 
 export function defineLifecycleCommands(redis: Redis): Redis & LifecycleCommands {
-  redis.defineCommand('rsAdmit', { numberOfKeys: 2, lua: ADMIT });
+  // The number of keys of these varies with the answers in progress, so it is passed first.
+  redis.defineCommand('rsAdmit', { lua: ADMIT });
+  redis.defineCommand('rsCountInProgress', { lua: COUNT_IN_PROGRESS });
   redis.defineCommand('rsBegin', { numberOfKeys: 3, lua: BEGIN });
   redis.defineCommand('rsFinish', { numberOfKeys: 2, lua: FINISH });
   redis.defineCommand('rsAdvance', { numberOfKeys: 2, lua: ADVANCE });

@@ -20,6 +20,12 @@ export const ERROR_CODES = [
   'slow_consumer',
   'internal',
   'unavailable',
+  'rate_limited',
+  'too_many_answers',
+  'too_many_connections',
+  'quota_exceeded',
+  'too_many_documents',
+  'unsupported_document_type',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -47,4 +53,29 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   slow_consumer: 429,
   internal: 500,
   unavailable: 503,
+  rate_limited: 429,
+  too_many_answers: 429,
+  too_many_connections: 429,
+  quota_exceeded: 429,
+  too_many_documents: 429,
+  unsupported_document_type: 415,
 };
+
+/**
+ * The codes of a limit that was hit. The refused request changed nothing (no message stored,
+ * no answer queued) and the connection stays open; `retryAfter` (seconds) or `resetAt` says
+ * when trying again can succeed, and REST answers 429 with a `Retry-After` header.
+ */
+export const LIMIT_ERROR_CODES = [
+  'rate_limited',
+  'busy',
+  'too_many_answers',
+  'too_many_connections',
+  'quota_exceeded',
+  'too_many_documents',
+] as const satisfies readonly ErrorCode[];
+export type LimitErrorCode = (typeof LIMIT_ERROR_CODES)[number];
+
+export function isLimitErrorCode(code: string): code is LimitErrorCode {
+  return (LIMIT_ERROR_CODES as readonly string[]).includes(code);
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { generationFrameSchema, parseClientFrame, parseClientFrameText, serverFrameSchema } from './frames.ts';
+import { HTTP_STATUS, isLimitErrorCode, LIMIT_ERROR_CODES } from './error-codes.ts';
+import { errorFrame, generationFrameSchema, parseClientFrame, parseClientFrameText, serverFrameSchema } from './frames.ts';
 import { formatEventId, parseEventId } from './rest.ts';
 
 const LIMIT = 16;
@@ -70,5 +71,33 @@ describe('SSE event ids', () => {
   });
   it.each(['', 'nocolon', ':5', 'gen:x', 'gen:-1'])('reject %j', (value) => {
     expect(parseEventId(value)).toBeUndefined();
+  });
+});
+
+describe('error frames of a limit', () => {
+  it('carry retryAfter and resetAt when given, and parse as server frames', () => {
+    const frame = errorFrame('quota_exceeded', 'daily quota used', 'c1', { retryAfter: 30, resetAt: '2025-06-02T00:00:00.000Z' });
+    expect(frame).toEqual({
+      mt: 'error',
+      code: 'quota_exceeded',
+      message: 'daily quota used',
+      clientMessageId: 'c1',
+      retryAfter: 30,
+      resetAt: '2025-06-02T00:00:00.000Z',
+    });
+    expect(serverFrameSchema.parse(frame)).toEqual(frame);
+  });
+
+  it('stay as they were without details: older clients see no new field', () => {
+    expect(errorFrame('busy', 'queue full')).toEqual({ mt: 'error', code: 'busy', message: 'queue full' });
+    expect(serverFrameSchema.safeParse({ mt: 'error', code: 'busy', message: 'x', retryAfter: -1 }).success).toBe(false);
+    expect(serverFrameSchema.safeParse({ mt: 'error', code: 'busy', message: 'x', resetAt: 'tomorrow' }).success).toBe(false);
+  });
+
+  it('have HTTP 429, except the type of a document', () => {
+    for (const code of LIMIT_ERROR_CODES) expect(HTTP_STATUS[code]).toBe(429);
+    expect(isLimitErrorCode('quota_exceeded')).toBe(true);
+    expect(isLimitErrorCode('chat_not_found')).toBe(false);
+    expect(HTTP_STATUS.unsupported_document_type).toBe(415);
   });
 });

@@ -89,8 +89,18 @@ export const errorFrameSchema = z.object({
   code: z.string(),
   message: z.string(),
   clientMessageId: z.string().optional(),
+  /** A limit that was hit (`rate_limited`, `busy`, ...): seconds until trying again can succeed. */
+  retryAfter: z.number().int().nonnegative().optional(),
+  /** `quota_exceeded`: when the exhausted quota's period ends (ISO 8601, UTC). */
+  resetAt: z.iso.datetime().optional(),
 });
 export type ErrorFrame = z.infer<typeof errorFrameSchema>;
+
+/** What an `error` frame (and a REST error body) may carry besides its code and message. */
+export interface ErrorDetails {
+  retryAfter?: number | undefined;
+  resetAt?: string | undefined;
+}
 
 /**
  * The answer to a resume (`generationId`, `lastSeq`) that the server cannot serve: the
@@ -138,8 +148,15 @@ export type ServerFrame = z.infer<typeof serverFrameSchema>;
 /** A generation frame before the frame log assigns its `seq`. */
 export type UnsequencedFrame = GenerationFrame extends infer F ? (F extends GenerationFrame ? Omit<F, 'seq'> : never) : never;
 
-export function errorFrame(code: ErrorCode, message: string, clientMessageId?: string): ErrorFrame {
-  return clientMessageId === undefined ? { mt: 'error', code, message } : { mt: 'error', code, message, clientMessageId };
+export function errorFrame(code: ErrorCode, message: string, clientMessageId?: string, details: ErrorDetails = {}): ErrorFrame {
+  return {
+    mt: 'error',
+    code,
+    message,
+    ...(clientMessageId === undefined ? {} : { clientMessageId }),
+    ...(details.retryAfter === undefined ? {} : { retryAfter: details.retryAfter }),
+    ...(details.resetAt === undefined ? {} : { resetAt: details.resetAt }),
+  };
 }
 
 export type ParsedClientFrame = { ok: true; frame: ClientFrame } | { ok: false; error: ErrorFrame };

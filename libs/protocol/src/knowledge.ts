@@ -5,6 +5,7 @@ export const supportedLanguageSchema = z.enum(SUPPORTED_LANGUAGES);
 
 export const DOCUMENT_FORMATS = ['text', 'markdown', 'html', 'pdf'] as const;
 export const documentFormatSchema = z.enum(DOCUMENT_FORMATS);
+export type DocumentFormat = (typeof DOCUMENT_FORMATS)[number];
 
 /** Largest document accepted for upload, in UTF-8 bytes. */
 export const MAX_DOCUMENT_BYTES = 5 * 1024 * 1024;

@@ -37,4 +37,26 @@ export class RedisKeys {
   get cancelChannel(): string {
     return `${this.prefix}:cancel`;
   }
+  /**
+   * Set: the generations admitted for a user's (or an organisation's) messages and not seen
+   * finished; the lifecycle counts the answers in progress from it against each one's meta hash.
+   */
+  answersInProgress(scope: LimitScope, id: string): string {
+    return `${this.prefix}:answers:${scope}:${id}`;
+  }
+  /** Hash: nodeId -> "<connections>:<expiresAtMs>", a user's open connections across nodes. */
+  userConnections(userId: string): string {
+    return `${this.prefix}:connections:user:${userId}`;
+  }
+  /** Hash: prompt, completion, total tokens of one quota period (`periodStart`: 2025-06-01 or 2025-06), expiring at its end. */
+  tokenUsage(scope: LimitScope, period: 'day' | 'month', periodStart: string, id: string): string {
+    return `${this.prefix}:usage:${scope}:${period}:${periodStart}:${id}`;
+  }
+  /** Prefix of a rate limiter's keys (rate-limiter-flexible appends its own key). */
+  rateLimit(name: string): string {
+    return `${this.prefix}:rate:${name}`;
+  }
 }
+
+/** Who a limit or quota applies to. */
+export type LimitScope = 'user' | 'organisation';

@@ -70,3 +70,36 @@ export function parseEventId(value: string): ResumeParams | undefined {
 export function formatEventId(generationId: string, seq: number): string {
   return `${generationId}:${seq}`;
 }
+
+/** `GET /usage`: until requests carry a verified token, the caller names itself. */
+export const usageQuerySchema = z.object({
+  userId: z.string().min(1).max(200),
+});
+export type UsageQuery = z.infer<typeof usageQuerySchema>;
+
+/** Model tokens counted in one quota period (a UTC day or month), with its quota. */
+export const periodUsageSchema = z.object({
+  /** The period's first day, `2025-06-01` (day) or `2025-06` (month). */
+  period: z.string(),
+  promptTokens: z.number().int().nonnegative(),
+  completionTokens: z.number().int().nonnegative(),
+  totalTokens: z.number().int().nonnegative(),
+  /** The quota on `totalTokens`; null when there is none. */
+  limit: z.number().int().positive().nullable(),
+  /** When the period ends and its count starts again from 0 (ISO 8601, UTC). */
+  resetAt: z.iso.datetime(),
+});
+export type PeriodUsage = z.infer<typeof periodUsageSchema>;
+
+/** `GET /usage` (a user's own) and `GET /organisations/:id/usage` (admins). */
+export const usageReportSchema = z.object({
+  scope: z.enum(['user', 'organisation']),
+  id: z.string(),
+  day: periodUsageSchema,
+  month: periodUsageSchema,
+  answersInProgress: z.object({
+    count: z.number().int().nonnegative(),
+    limit: z.number().int().positive().nullable(),
+  }),
+});
+export type UsageReport = z.infer<typeof usageReportSchema>;

@@ -1,4 +1,5 @@
 import type { AnswerStage, Source } from '@ragstream/protocol';
+import type { UsageListener } from './llm/chat-model.ts';
 
 export interface AnswerRequest {
   chatId: string;
@@ -20,9 +21,10 @@ export type AnswerEvent =
 
 /**
  * What the worker runs for each generation. Implementations stream answer text
- * and stop promptly (throwing) once `signal` aborts.
+ * and stop promptly (throwing) once `signal` aborts. `onUsage` is told the tokens of each
+ * model request they make, also when stopped; one that calls no model tells nothing.
  */
 export interface Responder {
   readonly name: string;
-  respond(request: AnswerRequest, signal: AbortSignal): AsyncIterable<AnswerEvent>;
+  respond(request: AnswerRequest, signal: AbortSignal, onUsage?: UsageListener): AsyncIterable<AnswerEvent>;
 }

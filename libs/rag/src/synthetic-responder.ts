@@ -1,4 +1,6 @@
 import { abortableSleep } from './abortable-sleep.ts';
+import type { UsageListener } from './llm/chat-model.ts';
+import { estimateTokens } from './llm/chat-model.ts';
 import type { AnswerEvent, AnswerRequest, Responder } from './responder.ts';
 
 const WORDS = ['stream', 'token', 'answer', 'redis', 'worker', 'chat', 'résumé', 'नमस्ते', 'order', 'queue'];
@@ -6,6 +8,11 @@ const WORDS = ['stream', 'token', 'answer', 'redis', 'worker', 'chat', 'résumé
 /** The i-th synthetic token (1-based); deterministic so that tests can predict the full text. */
 export function syntheticToken(index: number): string {
   return `${WORDS[(index - 1) % WORDS.length] ?? 'token'}${index} `;
+}
+
+/** The prompt tokens the synthetic responder reports for a question. */
+export function syntheticPromptTokens(question: string): number {
+  return estimateTokens(question);
 }
 
 export function syntheticAnswer(tokens: number): string {
@@ -17,7 +24,9 @@ export function syntheticAnswer(tokens: number): string {
 /**
  * Streams `tokens` deterministic tokens at `tokensPerSecond` (0 = as fast as possible),
  * scheduled against the start time so that timer drift does not slow long answers.
- * For tests, benchmarks and load tests: it measures the plumbing, not a model.
+ * For tests, benchmarks and load tests: it measures the plumbing, not a model. Like a model
+ * it reports its usage when it ends, stopped or not: the question's estimated tokens in, and
+ * the tokens it streamed out.
  */
 export class SyntheticResponder implements Responder {
   readonly name = 'synthetic';
@@ -27,19 +36,25 @@ export class SyntheticResponder implements Responder {
     private readonly tokensPerSecond: number,
   ) {}
 
-  async *respond(_request: AnswerRequest, signal: AbortSignal): AsyncIterable<AnswerEvent> {
+  async *respond(request: AnswerRequest, signal: AbortSignal, onUsage?: UsageListener): AsyncIterable<AnswerEvent> {
     const start = performance.now();
     const interval = this.tokensPerSecond > 0 ? 1000 / this.tokensPerSecond : 0;
-    for (let i = 1; i <= this.tokens; i += 1) {
-      signal.throwIfAborted();
-      if (interval > 0) {
-        await abortableSleep(start + (i - 1) * interval - performance.now(), signal);
-      } else if (i % 64 === 0) {
-        // Yield to the event loop so that lock renewal and cancellation stay responsive.
-        await abortableSleep(0, signal);
-        await new Promise<void>((resolve) => setImmediate(resolve));
+    let streamed = 0;
+    try {
+      for (let i = 1; i <= this.tokens; i += 1) {
+        signal.throwIfAborted();
+        if (interval > 0) {
+          await abortableSleep(start + (i - 1) * interval - performance.now(), signal);
+        } else if (i % 64 === 0) {
+          // Yield to the event loop so that lock renewal and cancellation stay responsive.
+          await abortableSleep(0, signal);
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        streamed = i;
+        yield { type: 'delta', text: syntheticToken(i) };
       }
-      yield { type: 'delta', text: syntheticToken(i) };
+    } finally {
+      onUsage?.({ promptTokens: syntheticPromptTokens(request.text), completionTokens: streamed });
     }
   }
 }

@@ -3,23 +3,56 @@ import type { Redis } from 'ioredis';
 import type { RealtimeLogger } from './realtime-logger.ts';
 
 /** A node's entry outlives a missed heartbeat or two, and no more: a crashed node stops counting soon. */
-const ENTRY_TTL_MS = 15_000;
+export const PRESENCE_ENTRY_TTL_MS = 15_000;
+const ENTRY_TTL_MS = PRESENCE_ENTRY_TTL_MS;
 const HEARTBEAT_MS = 5_000;
 
 /**
- * Live client connections per chat, across nodes and transports: each node keeps
- * its own count in a per-chat hash field with an expiry that it refreshes.
+ * KEYS: the hash. ARGV: nodeId, this node's count with the new connection, its expiry, now, limit, key TTL.
+ * Writes this node's count unless every node's live entries together would pass the limit; 1 when written.
+ */
+const CONNECT_WITHIN = `
+local total = tonumber(ARGV[2])
+local now = tonumber(ARGV[4])
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if entries[i] ~= ARGV[1] then
+    local sep = string.find(entries[i + 1], ':', 1, true)
+    if sep and tonumber(string.sub(entries[i + 1], sep + 1)) > now then
+      total = total + tonumber(string.sub(entries[i + 1], 1, sep - 1))
+    end
+  end
+end
+if total > tonumber(ARGV[5]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ':' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 1
+`;
+
+interface PresenceCommands {
+  rsConnectWithin(key: string, ...args: (string | number)[]): Promise<number>;
+}
+
+/**
+ * Live client connections per chat (or per any id: `keyOf` names its hash, e.g. a user's),
+ * across nodes and transports: each node keeps its own count in a hash field with an expiry
+ * that it refreshes.
  */
 export class Presence {
   private readonly counts = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly keyOf: (id: string) => string;
+  private commands: (Redis & PresenceCommands) | undefined;
 
   constructor(
     private readonly redis: Redis,
-    private readonly keys: RedisKeys,
+    keys: RedisKeys,
     private readonly nodeId: string,
     private readonly logger: RealtimeLogger,
-  ) {}
+    keyOf?: (id: string) => string,
+  ) {
+    this.keyOf = keyOf ?? ((chatId) => keys.chatPresence(chatId));
+  }
 
   start(): void {
     // A missed beat is retried by the next one; the entries outlive two missed beats.
@@ -35,6 +68,38 @@ export class Presence {
     await this.write(chatId, count);
   }
 
+  /**
+   * Counts one more connection of `id` unless all nodes together already hold `limit` of them
+   * (checked and written in one script, so that two nodes cannot both take the last one).
+   * false: refused, nothing counted. `limit` 0 is no limit.
+   */
+  async connectedWithin(id: string, limit: number): Promise<boolean> {
+    if (limit <= 0) {
+      await this.connected(id);
+      return true;
+    }
+    const count = (this.counts.get(id) ?? 0) + 1;
+    // Taken locally first, so that concurrent connections of one id on this node count each other.
+    this.counts.set(id, count);
+    if (!this.commands) {
+      this.redis.defineCommand('rsConnectWithin', { numberOfKeys: 1, lua: CONNECT_WITHIN });
+      this.commands = this.redis as Redis & PresenceCommands;
+    }
+    const now = Date.now();
+    const written = await this.commands.rsConnectWithin(
+      this.keyOf(id),
+      this.nodeId,
+      count,
+      now + ENTRY_TTL_MS,
+      now,
+      limit,
+      ENTRY_TTL_MS * 2,
+    );
+    if (written === 1) return true;
+    await this.disconnected(id);
+    return false;
+  }
+
   async disconnected(chatId: string): Promise<void> {
     const count = (this.counts.get(chatId) ?? 1) - 1;
     if (count > 0) {
@@ -43,20 +108,20 @@ export class Presence {
       return;
     }
     this.counts.delete(chatId);
-    await this.redis.hdel(this.keys.chatPresence(chatId), this.nodeId);
+    await this.redis.hdel(this.keyOf(chatId), this.nodeId);
   }
 
   /** Removes this node's entries (shutdown). */
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
     const pipeline = this.redis.pipeline();
-    for (const chatId of this.counts.keys()) pipeline.hdel(this.keys.chatPresence(chatId), this.nodeId);
+    for (const chatId of this.counts.keys()) pipeline.hdel(this.keyOf(chatId), this.nodeId);
     this.counts.clear();
     await pipeline.exec();
   }
 
   private async write(chatId: string, count: number): Promise<void> {
-    const key = this.keys.chatPresence(chatId);
+    const key = this.keyOf(chatId);
     await this.redis
       .pipeline()
       .hset(key, this.nodeId, `${count}:${Date.now() + ENTRY_TTL_MS}`)
@@ -69,7 +134,7 @@ export class Presence {
     const pipeline = this.redis.pipeline();
     const expiresAt = Date.now() + ENTRY_TTL_MS;
     for (const [chatId, count] of this.counts) {
-      const key = this.keys.chatPresence(chatId);
+      const key = this.keyOf(chatId);
       pipeline.hset(key, this.nodeId, `${count}:${expiresAt}`).pexpire(key, ENTRY_TTL_MS * 2);
     }
     await pipeline.exec();

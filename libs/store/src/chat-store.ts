@@ -68,6 +68,8 @@ export interface ChatStore {
   /** Idempotent by (chatId, clientMessageId) when a client message id is given. */
   createMessage(input: NewMessage): Promise<Stored<ChatMessage>>;
   getMessage(chatId: string, messageId: string): Promise<ChatMessage | null>;
+  /** The message stored with this client message id in the chat, if any (a resend finds its first send). */
+  findMessageByClientId(chatId: string, clientMessageId: string): Promise<ChatMessage | null>;
   listMessages(chatId: string, page: PageRequest): Promise<Page<ChatMessage>>;
   /** The newest `count` messages, oldest first (for conversation history). */
   recentMessages(chatId: string, count: number): Promise<ChatMessage[]>;

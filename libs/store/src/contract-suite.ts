@@ -221,6 +221,15 @@ export function describeChatStoreContract(name: string, makeStore: () => Promise
         expect(stored.map((message) => message.clientMessageId)).toEqual(['client-1', 'client-2']);
       });
 
+      it('finds a message by its clientMessageId in its own chat only', async () => {
+        const chat = await newChat();
+        const { value } = await userMessage(chat.id, 'tagged', 'client-find');
+        expect(await store.findMessageByClientId(chat.id, 'client-find')).toStrictEqual(value);
+        expect(await store.findMessageByClientId(chat.id, 'client-other')).toBeNull();
+        expect(await store.findMessageByClientId((await newChat()).id, 'client-find')).toBeNull();
+        expect(await store.findMessageByClientId('not-an-id', 'client-find')).toBeNull();
+      });
+
       it('stores every message without a clientMessageId', async () => {
         const chat = await newChat();
         const results = await Promise.all([userMessage(chat.id, 'same'), userMessage(chat.id, 'same')]);

@@ -230,6 +230,18 @@ export function describeKnowledgeStoreContract(name: string, makeStore: () => Pr
         });
       });
 
+      it("counts an organisation's documents, deleted ones no longer", async () => {
+        const organisation = await newOrganisation();
+        const first = await newDocument(organisation.id);
+        await newDocument(organisation.id);
+        await newDocument((await newOrganisation('other')).id);
+        expect(await store.countDocuments(organisation.id)).toBe(2);
+        await store.deleteDocument(organisation.id, first.id);
+        expect(await store.countDocuments(organisation.id)).toBe(1);
+        expect(await store.countDocuments((await newOrganisation()).id)).toBe(0);
+        expect(await store.countDocuments('not-an-id')).toBe(0);
+      });
+
       it('records status, progress, error and chunk count', async () => {
         const organisation = await newOrganisation();
         const document = await newDocument(organisation.id);

@@ -103,6 +103,8 @@ export interface KnowledgeStore {
   /** The current content and the revision it belongs to. */
   getDocumentContent(documentId: string): Promise<{ content: string; revision: number } | null>;
   listDocuments(organisationId: string, page: PageRequest): Promise<Page<DocumentRecord>>;
+  /** How many documents the organisation has (0 for an unknown or malformed id). */
+  countDocuments(organisationId: string): Promise<number>;
   /**
    * False when the document is gone or `revision` is no longer its revision. `progress` is kept within
    * 0..100; without one, ready sets 100, queued 0, and other statuses keep it. Only a failed document

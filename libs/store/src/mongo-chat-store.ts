@@ -154,6 +154,12 @@ export class MongoChatStore implements ChatStore {
     return this.#insertOrFind(doc, clientMessageId === undefined ? undefined : { chatId, clientMessageId: stringEquals(clientMessageId) });
   }
 
+  async findMessageByClientId(chatId: string, clientMessageId: string): Promise<ChatMessage | null> {
+    if (!isObjectId(chatId)) return null;
+    const doc = await this.#messages.findOne({ chatId: new ObjectId(chatId), clientMessageId: stringEquals(clientMessageId) });
+    return doc ? toMessage(doc) : null;
+  }
+
   async getMessage(chatId: string, messageId: string): Promise<ChatMessage | null> {
     if (!isObjectId(chatId) || !isObjectId(messageId)) return null;
     const doc = await this.#messages.findOne({ _id: new ObjectId(messageId), chatId: new ObjectId(chatId) });

@@ -285,6 +285,11 @@ export class MongoKnowledgeStore implements KnowledgeStore {
     throw new Error(`document_contents: the content of ${documentId} kept changing while being read`);
   }
 
+  async countDocuments(organisationId: string): Promise<number> {
+    if (!isObjectId(organisationId)) return 0;
+    return this.#documents.countDocuments({ organisationId: new ObjectId(organisationId) });
+  }
+
   async listDocuments(organisationId: string, page: PageRequest): Promise<Page<DocumentRecord>> {
     const after = afterCursor(page.cursor);
     if (!isObjectId(organisationId)) return { items: [], nextCursor: null };

@@ -227,6 +227,12 @@ export class SqliteChatStore implements ChatStore {
     );
   }
 
+  async findMessageByClientId(chatId: string, clientMessageId: string): Promise<ChatMessage | null> {
+    if (!isObjectId(chatId)) return null;
+    const row = this.#q.messageByClientId.get(chatId, clientMessageId);
+    return row ? toMessage(row) : null;
+  }
+
   async getMessage(chatId: string, messageId: string): Promise<ChatMessage | null> {
     if (!isObjectId(chatId) || !isObjectId(messageId)) return null;
     const row = this.#q.getMessage.get(chatId, messageId);

@@ -160,6 +160,7 @@ function prepareStatements(db: Database.Database) {
     ),
     getDocument: db.prepare<[string, string], DocumentRow>('SELECT * FROM documents WHERE id = ? AND organisation_id = ?'),
     getDocumentById: db.prepare<[string], DocumentRow>('SELECT * FROM documents WHERE id = ?'),
+    countDocuments: db.prepare<[string], { count: number }>('SELECT COUNT(*) AS count FROM documents WHERE organisation_id = ?'),
     listDocuments: db.prepare<[string, number, string, number], DocumentRow>(
       `SELECT * FROM documents WHERE organisation_id = ? AND (created_at, id) > (?, ?)
        ORDER BY created_at, id LIMIT ?`,
@@ -372,6 +373,11 @@ export class SqliteKnowledgeStore implements KnowledgeStore {
     if (!isObjectId(organisationId)) return { items: [], nextCursor: null };
     const rows = this.#q.listDocuments.all(organisationId, after.createdAt, after.id, page.limit + 1);
     return toPage(rows.map(toDocument), page.limit);
+  }
+
+  async countDocuments(organisationId: string): Promise<number> {
+    if (!isObjectId(organisationId)) return 0;
+    return this.#q.countDocuments.get(organisationId)?.count ?? 0;
   }
 
   async updateDocumentStatus(

@@ -8,6 +8,23 @@ import { ManagedProcess } from './managed-process.ts';
 
 export const TEST_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
+/**
+ * The per-user, per-organisation and queue limits lifted (0: none), for the benchmark, the load
+ * test and the chaos suite: they speak for one user across hundreds of chats at once, and
+ * measure the plumbing, not the limits. Frames per connection stay limited, as in production.
+ */
+export const LOAD_GENERATOR_LIMITS: Readonly<Record<string, string>> = {
+  MESSAGES_PER_MINUTE_PER_USER: '0',
+  ANSWERS_IN_PROGRESS_PER_USER: '0',
+  ANSWERS_IN_PROGRESS_PER_ORGANISATION: '0',
+  CONNECTIONS_PER_USER: '0',
+  GENERATION_QUEUE_MAX_WAITING: '0',
+  TOKEN_QUOTA_USER_DAILY: '0',
+  TOKEN_QUOTA_USER_MONTHLY: '0',
+  TOKEN_QUOTA_ORGANISATION_DAILY: '0',
+  TOKEN_QUOTA_ORGANISATION_MONTHLY: '0',
+};
+
 export interface ClusterOptions {
   apis?: number;
   workers?: number;

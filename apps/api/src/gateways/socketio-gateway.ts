@@ -60,7 +60,15 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
     }
     if (chatId === '' && data.userId !== undefined) {
       data.connection = undefined;
-      next();
+      const userId = data.userId;
+      deps.userConnections.open(userId).then(
+        () => {
+          // A client gone meanwhile gets no 'disconnect': let go of its place here.
+          if (socket.conn.readyState !== 'open') releaseUser(deps, userId);
+          next();
+        },
+        (err: unknown) => next(withData(err instanceof ApiError ? err : new ApiError('unavailable', 'could not open the connection'))),
+      );
       return;
     }
     const resume = resumeParamsSchema.safeParse({ generationId: auth.generationId, lastSeq: auth.lastSeq });
@@ -68,16 +76,22 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
       next(withData(new ApiError('invalid_query', 'generationId must be a string and lastSeq a non-negative integer')));
       return;
     }
-    data.connection = ChatConnection.open(deps, chatId, resume.data, {
-      kind: 'socketio',
-      send: (frame) => socket.emit(frame.mt, frame),
-      bufferedBytes: engineBufferedBytes(socket.conn),
-      disconnect: (reason) => {
-        socket.disconnect(true);
-        // engine.io closes only once its backlog is written; a client that does not read it by then is dropped.
-        if (reason === 'slow_consumer') setTimeout(() => dropEngineConnection(socket.conn), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+    data.connection = ChatConnection.open(
+      deps,
+      chatId,
+      resume.data,
+      {
+        kind: 'socketio',
+        send: (frame) => socket.emit(frame.mt, frame),
+        bufferedBytes: engineBufferedBytes(socket.conn),
+        disconnect: (reason) => {
+          socket.disconnect(true);
+          // engine.io closes only once its backlog is written; a client that does not read it by then is dropped.
+          if (reason === 'slow_consumer') setTimeout(() => dropEngineConnection(socket.conn), SLOW_CONSUMER_CLOSE_GRACE_MS).unref();
+        },
       },
-    });
+      data.userId,
+    );
     data.connection.then(
       (connection) => {
         // A client gone meanwhile gets no 'connection' (so no 'disconnect') from Socket.IO: close the chat here.
@@ -93,7 +107,7 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
     // Joined synchronously (the Redis adapter keeps rooms per node), before the client can act on its connect.
     if (userId !== undefined) socket.join(userRoom(userId));
     if (connection === undefined) {
-      acceptUserLevelOnly(socket);
+      acceptUserLevelOnly(socket, deps);
       return;
     }
     const handle = (input: unknown): void => {
@@ -115,13 +129,35 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
   return io;
 }
 
-/** A connection without a chat has nothing to send or stop: every client frame gets an `error` frame. */
-function acceptUserLevelOnly(socket: Socket): void {
+/**
+ * A connection without a chat has nothing to send or stop: every client frame gets an `error`
+ * frame, within the same frame rate as a chat connection's.
+ */
+function acceptUserLevelOnly(socket: Socket, deps: ConnectionDeps): void {
+  const { userId } = socket.data as HandshakeData;
+  const connectionId = `sio-user:${socket.id}`;
   socket.onAny((event: string, payload: unknown) => {
     const clientMessageId = isRecord(payload) && typeof payload.clientMessageId === 'string' ? payload.clientMessageId : undefined;
-    const error = errorFrame('chat_not_found', `${event}: this connection has no chat; give chatId in the handshake`, clientMessageId);
-    socket.emit(error.mt, error);
+    void deps.frames.take(connectionId).then(
+      (decision) => {
+        if (!socket.connected) return;
+        const error = decision.allowed
+          ? errorFrame('chat_not_found', `${event}: this connection has no chat; give chatId in the handshake`, clientMessageId)
+          : errorFrame('rate_limited', `too many frames: the limit is ${decision.limit} per second per connection`, clientMessageId, {
+              retryAfter: decision.retryAfterSeconds,
+            });
+        socket.emit(error.mt, error);
+        if (!decision.allowed && decision.abusive) socket.disconnect(true);
+      },
+      () => undefined,
+    );
   });
+  if (userId !== undefined) socket.on('disconnect', () => releaseUser(deps, userId));
+}
+
+/** Lets go of a user-level connection's place; a failure (Redis down) only delays it until the entry expires. */
+function releaseUser(deps: ConnectionDeps, userId: string): void {
+  deps.userConnections.close(userId).catch((err: unknown) => deps.logger.warn('could not release a connection place', { err }));
 }
 
 function mergeMt(mt: string, payload: unknown): unknown {
@@ -132,6 +168,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function withData(error: ApiError): Error & { data: { code: string; message: string } } {
-  return Object.assign(new Error(error.message), { data: { code: error.code, message: error.message } });
+function withData(error: ApiError): Error & { data: { code: string; message: string; retryAfter?: number } } {
+  return Object.assign(new Error(error.message), { data: { code: error.code, message: error.message, ...error.details } });
 }

@@ -13,7 +13,7 @@ import type { OriginPolicy } from '../http/origin-policy.ts';
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 
 /** Close codes in the application range, one per reason a connection cannot be opened. */
-const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400 };
+const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400, too_many_connections: 4429 };
 
 /**
  * Why the server ends an open connection: 1001 going away, 1011 an error on its side, 1008 a
@@ -23,6 +23,8 @@ const DISCONNECT: Record<DisconnectReason, { code: number; reason: string }> = {
   shutting_down: { code: 1001, reason: 'server shutting down' },
   stream_interrupted: { code: 1011, reason: 'frame stream interrupted; reconnect and resume' },
   slow_consumer: { code: 1008, reason: 'slow consumer: too much unread; reconnect and resume' },
+  // 1008 policy violation: the error frame before it names the limit.
+  abuse: { code: 1008, reason: 'far past a rate limit; slow down before reconnecting' },
 };
 
 export interface WebSocketOptions {

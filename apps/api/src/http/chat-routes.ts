@@ -12,6 +12,7 @@ import type { Router } from 'express';
 import express from 'express';
 import { ApiError, chatNotFound } from '../api-error.ts';
 import type { ChatService } from '../chat-service.ts';
+import type { Caller } from '../limits/caller.ts';
 import { incomingTraceId, startTrace } from '../message-trace.ts';
 import type { UserEvents } from '../user-events.ts';
 import { chatIdParam, messageIdParam, parseBody, parseQuery } from './validate.ts';
@@ -103,6 +104,10 @@ export function chatRoutes({ store, knowledge, service, events, maxMessageBytes,
     }
     // Checked before storing: a rejected request must not leave a message behind.
     if (body.generate && body.userId === undefined) throw new ApiError('invalid_body', 'userId: required when generate is true');
+    const chat = await store.getChat(chatId);
+    if (!chat) throw chatNotFound(chatId);
+    // The caller, for limits and quotas: the user the body names, in the chat's organisation.
+    const caller: Caller | undefined = body.userId === undefined ? undefined : { userId: body.userId, organisationId: chat.organisationId };
     const trace = startTrace(
       logger.child({ chatId, transport: 'rest' }),
       incomingTraceId((name) => req.get(name)),
@@ -114,7 +119,12 @@ export function chatRoutes({ store, knowledge, service, events, maxMessageBytes,
       clientMessageId: body.clientMessageId,
       generate: body.generate,
     });
-    const stored = await service.storeUserMessage(chatId, { text: body.text, clientMessageId: body.clientMessageId }, trace);
+    const stored = await service.storeUserMessage(
+      chatId,
+      { text: body.text, clientMessageId: body.clientMessageId },
+      trace,
+      caller === undefined ? undefined : { caller, answer: body.generate },
+    );
     if (body.generate && body.userId !== undefined) {
       await service.requestAnswer(stored, { userId: body.userId, timezone: body.timezone, selectedLanguage: body.selectedLanguage });
     }

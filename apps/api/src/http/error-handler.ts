@@ -22,7 +22,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    res.status(apiError.status).json({ code: apiError.code, message: apiError.message });
+    // A limit says when to try again: the header for HTTP clients, the same fields as in an error frame in the body.
+    const retryAfter = apiError.retryAfterSeconds();
+    if (retryAfter !== undefined) res.set('retry-after', String(retryAfter));
+    res.status(apiError.status).json({ code: apiError.code, message: apiError.message, ...apiError.details });
   };
 }
 

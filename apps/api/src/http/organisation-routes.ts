@@ -1,8 +1,7 @@
-import type { DocumentUploadBody } from '@ragstream/protocol';
+import type { DocumentFormat, DocumentUploadBody } from '@ragstream/protocol';
 import {
   documentUploadBodySchema,
   FORMAT_BY_CONTENT_TYPE,
-  MAX_DOCUMENT_BYTES,
   organisationBodySchema,
   organisationPatchSchema,
   pageQuerySchema,
@@ -17,10 +16,21 @@ import { ApiError } from '../api-error.ts';
 import { incomingTraceId, startTrace } from '../message-trace.ts';
 import { parseBody, parseQuery } from './validate.ts';
 
+/** Limits on documents; REST answers 413, 415 or 429 past them, before anything is stored. */
+export interface DocumentLimits {
+  /** Largest document, in bytes of UTF-8 (a PDF: of its base64). */
+  maxBytes: number;
+  /** The formats an upload may have. */
+  formats: readonly DocumentFormat[];
+  /** Documents an organisation may hold; 0: no limit. */
+  perOrganisation: number;
+}
+
 export interface OrganisationRoutesDeps {
   knowledge: KnowledgeStore;
   ingestion: IngestionQueue;
   logger: Logger;
+  documents: DocumentLimits;
 }
 
 const organisationNotFound = (id: string): ApiError => new ApiError('organisation_not_found', `organisation ${id} does not exist`);
@@ -30,15 +40,16 @@ const documentNotFound = (id: string): ApiError => new ApiError('document_not_fo
  * Organisations (their profile is the context of answers) and their documents.
  * Document routes parse their own bodies, so mount this router before a general JSON parser.
  */
-export function organisationRoutes({ knowledge, ingestion, logger }: OrganisationRoutesDeps): Router {
+export function organisationRoutes({ knowledge, ingestion, logger, documents }: OrganisationRoutesDeps): Router {
   const router = express.Router();
+  const { maxBytes } = documents;
   const rawText = express.text({
     type: Object.keys(FORMAT_BY_CONTENT_TYPE).filter((t) => t.startsWith('text/')),
-    limit: MAX_DOCUMENT_BYTES,
+    limit: maxBytes,
   });
-  const rawPdf = express.raw({ type: 'application/pdf', limit: MAX_DOCUMENT_BYTES });
+  const rawPdf = express.raw({ type: 'application/pdf', limit: maxBytes });
   // Mounted before the API's small JSON limit: a document in JSON (a PDF in base64) may be large.
-  const documentJson = express.json({ limit: Math.ceil(MAX_DOCUMENT_BYTES * 1.4) });
+  const documentJson = express.json({ limit: Math.ceil(maxBytes * 1.4) });
   const profileJson = express.json();
 
   const requireOrganisation = async (id: string): Promise<void> => {
@@ -53,10 +64,28 @@ export function organisationRoutes({ knowledge, ingestion, logger }: Organisatio
     const content: unknown = Buffer.isBuffer(req.body) ? req.body.toString('base64') : req.body;
     const body = format === undefined ? req.body : { title: req.query.title, format, content };
     const parsed = parseBody(documentUploadBodySchema, body);
-    if (utf8Bytes(parsed.content) > MAX_DOCUMENT_BYTES) {
-      throw new ApiError('message_too_large', `document is over ${MAX_DOCUMENT_BYTES} bytes`);
+    if (!documents.formats.includes(parsed.format)) {
+      throw new ApiError(
+        'unsupported_document_type',
+        `${parsed.format} documents are not accepted; accepted: ${documents.formats.join(', ')}`,
+      );
+    }
+    if (utf8Bytes(parsed.content) > maxBytes) {
+      throw new ApiError('message_too_large', `document is over ${maxBytes} bytes`);
     }
     return parsed;
+  };
+
+  /** Checked before storing a new document; a replacement does not add one. */
+  const checkDocumentCount = async (organisationId: string): Promise<void> => {
+    if (documents.perOrganisation <= 0) return;
+    const count = await knowledge.countDocuments(organisationId);
+    if (count >= documents.perOrganisation) {
+      throw new ApiError(
+        'too_many_documents',
+        `the organisation has ${count} documents, the most allowed (${documents.perOrganisation}); delete some first`,
+      );
+    }
   };
 
   /** One trace per upload request, carried by its ingestion job; its id is told back in X-Request-Id. */
@@ -97,6 +126,7 @@ export function organisationRoutes({ knowledge, ingestion, logger }: Organisatio
     const organisationId = String(req.params.organisationId);
     const body = uploadBody(req);
     await requireOrganisation(organisationId);
+    await checkDocumentCount(organisationId);
     const document = await knowledge.createDocument({ organisationId, ...body });
     await queueIngestion(req, res, document);
     res.status(202).json(document);

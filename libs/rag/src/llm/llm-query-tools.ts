@@ -1,5 +1,5 @@
 import type { SupportedLanguage } from '../language.ts';
-import type { ChatModel, ChatTurn } from './chat-model.ts';
+import type { ChatModel, ChatTurn, UsageListener } from './chat-model.ts';
 import { buildFollowUpRewritePrompt, buildTranslationPrompt } from './prompts.ts';
 
 const MAX_OUTPUT_TOKENS = 512;
@@ -16,6 +16,7 @@ export async function rewriteWithLlm(
   history: readonly ChatTurn[],
   question: string,
   signal: AbortSignal,
+  onUsage?: UsageListener,
 ): Promise<string> {
   signal.throwIfAborted();
   if (question.trim() === '' || !history.some((turn) => turn.role !== 'system' && turn.content.trim() !== '')) {
@@ -23,6 +24,7 @@ export async function rewriteWithLlm(
   }
   const output = await model.complete(buildFollowUpRewritePrompt(history, question), {
     signal,
+    onUsage,
     temperature: 0,
     maxTokens: MAX_OUTPUT_TOKENS,
   });
@@ -38,11 +40,13 @@ export async function translateWithLlm(
   text: string,
   targetLanguage: SupportedLanguage,
   signal: AbortSignal,
+  onUsage?: UsageListener,
 ): Promise<string> {
   signal.throwIfAborted();
   if (text.trim() === '') return text;
   const output = await model.complete(buildTranslationPrompt(text, targetLanguage), {
     signal,
+    onUsage,
     temperature: 0,
     maxTokens: MAX_OUTPUT_TOKENS,
   });

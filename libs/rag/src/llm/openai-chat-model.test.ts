@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScriptedOpenAiChatServer } from '../testing/scripted-openai-chat-server.ts';
-import type { ChatTurn, ModelRequestReport } from './chat-model.ts';
+import type { ChatTurn, ModelRequestReport, ModelUsage } from './chat-model.ts';
+import { estimateTokens } from './chat-model.ts';
 import { LlmError } from './llm-error.ts';
 import type { OpenAiChatModelConfig } from './openai-chat-model.ts';
 import { OpenAiChatModel } from './openai-chat-model.ts';
@@ -96,6 +97,37 @@ describe('OpenAiChatModel against a scripted OpenAI-compatible server', () => {
       { model: 'scripted-chat', operation: 'stream', seconds: expect.any(Number), outcome: 'error' },
     ]);
     for (const report of reports) expect(report.seconds).toBeGreaterThan(0);
+  });
+
+  it('tells each call its usage for quotas: as reported, else estimated from the text, and stopped streams too', async () => {
+    const usages: ModelUsage[] = [];
+    const onUsage = (usage: ModelUsage): void => {
+      usages.push(usage);
+    };
+    const chat = model();
+    server.enqueue({ type: 'text', tokens: ['We ', 'open.'] });
+    server.enqueue({ type: 'text', tokens: ['Yes.'] });
+    server.enqueue({ type: 'stall', tokens: ['We ', 'open '] });
+    server.enqueue({ type: 'http-error', status: 400, message: 'bad request' });
+
+    await collect(chat.stream(MESSAGES, { signal: new AbortController().signal, onUsage }));
+    await chat.complete(MESSAGES, { signal: new AbortController().signal, onUsage });
+    // A stream stopped before the model's usage report: what it sent is estimated.
+    const controller = new AbortController();
+    await caught(async () => {
+      for await (const delta of chat.stream(MESSAGES, { signal: controller.signal, onUsage })) {
+        if (delta === 'open ') controller.abort(new Error('stop'));
+      }
+    });
+    // Refused before any output: nothing to bill.
+    await caught(() => collect(chat.stream(MESSAGES, { signal: new AbortController().signal, onUsage })));
+
+    const promptEstimate = estimateTokens('Be brief.') + estimateTokens('What are your opening hours?');
+    expect(usages).toEqual([
+      { promptTokens: 7, completionTokens: 2 },
+      { promptTokens: 7, completionTokens: 1 },
+      { promptTokens: promptEstimate, completionTokens: estimateTokens('We open '), estimated: true },
+    ]);
   });
 
   it('sends max_completion_tokens when configured to', async () => {

@@ -2,6 +2,7 @@ import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError } from 
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions';
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ChatModel, ChatModelOptions, ChatTurn, ModelRequestObserver, ModelRequestReport, ModelUsage } from './chat-model.ts';
+import { estimateUsage } from './chat-model.ts';
 import { LlmError } from './llm-error.ts';
 import { untilAborted } from './until-aborted.ts';
 
@@ -66,6 +67,7 @@ export class OpenAiChatModel implements ChatModel {
     // Stays 'aborted' when the consumer stops reading before the end.
     let outcome: ModelRequestReport['outcome'] = 'aborted';
     let usage: ModelUsage | undefined;
+    let output = '';
     try {
       const chunks = await untilAborted(
         // The caller's signal goes to the SDK, which cancels the HTTP request when it aborts.
@@ -91,7 +93,10 @@ export class OpenAiChatModel implements ChatModel {
         if (chunk.usage) usage = toUsage(chunk.usage);
         // Some providers send chunks without choices (usage, Azure content-filter results).
         const delta = chunk.choices[0]?.delta?.content;
-        if (delta) yield delta;
+        if (delta) {
+          output += delta;
+          yield delta;
+        }
         armIdleTimer();
       }
       // An aborted SDK stream ends quietly instead of throwing; say why it ended.
@@ -104,6 +109,7 @@ export class OpenAiChatModel implements ChatModel {
     } finally {
       clearTimeout(idleTimer);
       this.#report('stream', startedAt, outcome, usage);
+      this.#tellUsage(options, messages, usage, outcome, output);
     }
   }
 
@@ -113,6 +119,7 @@ export class OpenAiChatModel implements ChatModel {
     const startedAt = performance.now();
     let outcome: ModelRequestReport['outcome'] = 'error';
     let usage: ModelUsage | undefined;
+    let output = '';
     try {
       const completion = await untilAborted(
         this.#client.chat.completions.create({ ...this.#body(messages, options), stream: false }, { signal }),
@@ -125,13 +132,31 @@ export class OpenAiChatModel implements ChatModel {
       }
       // null content (a refusal or tool call) reads as an empty reply.
       outcome = 'ok';
-      return choice.message.content ?? '';
+      output = choice.message.content ?? '';
+      return output;
     } catch (error) {
       if (signal.aborted) outcome = 'aborted';
       throw this.#toThrown(error, signal, false);
     } finally {
       this.#report('complete', startedAt, outcome, usage);
+      this.#tellUsage(options, messages, usage, outcome, output);
     }
+  }
+
+  /**
+   * The request's tokens for quotas: as reported, else estimated from the text, as a provider
+   * bills a stopped stream too. A request that failed before any output is not counted.
+   */
+  #tellUsage(
+    options: ChatModelOptions,
+    messages: ChatTurn[],
+    usage: ModelUsage | undefined,
+    outcome: ModelRequestReport['outcome'],
+    output: string,
+  ): void {
+    if (!options.onUsage) return;
+    if (usage) options.onUsage(usage);
+    else if (outcome !== 'error' || output !== '') options.onUsage(estimateUsage(messages, output));
   }
 
   #report(operation: ModelRequestReport['operation'], startedAt: number, outcome: ModelRequestReport['outcome'], usage?: ModelUsage): void {

@@ -1,4 +1,5 @@
 import type { SupportedLanguage } from '../language.ts';
+import type { UsageListener } from '../llm/chat-model.ts';
 import type { HistoryTurn, OrganisationProfile, RetrievedPassage } from './ports.ts';
 
 export interface GroundedAnswer {
@@ -14,6 +15,8 @@ export interface GenerationInput {
   organisation: OrganisationProfile | null;
   history: HistoryTurn[];
   signal: AbortSignal;
+  /** Told the tokens of every model request made for this answer. */
+  onUsage?: UsageListener | undefined;
 }
 
 /**

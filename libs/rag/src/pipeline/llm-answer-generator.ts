@@ -30,7 +30,7 @@ export class LlmAnswerGenerator implements AnswerGenerator {
   async standaloneQuery(input: GenerationInput): Promise<string> {
     if (input.history.length === 0) return input.question;
     try {
-      return await rewriteWithLlm(this.model, toModelTurns(input.history), input.question, input.signal);
+      return await rewriteWithLlm(this.model, toModelTurns(input.history), input.question, input.signal, input.onUsage);
     } catch (err) {
       if (!canFallBack(err)) throw err;
       return rewriteFollowUp(input.question, input.history, input.language).query;
@@ -39,7 +39,7 @@ export class LlmAnswerGenerator implements AnswerGenerator {
 
   async translatedQueries(query: string, input: GenerationInput): Promise<string[]> {
     try {
-      const translated = await translateWithLlm(this.model, query, OTHER_LANGUAGE[input.language], input.signal);
+      const translated = await translateWithLlm(this.model, query, OTHER_LANGUAGE[input.language], input.signal, input.onUsage);
       return translated.trim() === query.trim() ? [] : [translated];
     } catch (err) {
       if (!canFallBack(err)) throw err;
@@ -56,7 +56,7 @@ export class LlmAnswerGenerator implements AnswerGenerator {
       passages: cited.map((p) => ({ title: p.title, text: p.text })),
       history: toModelTurns(input.history),
     });
-    return { text: this.model.stream(prompt, { signal: input.signal }), cited };
+    return { text: this.model.stream(prompt, { signal: input.signal, onUsage: input.onUsage }), cited };
   }
 
   ungrounded(input: GenerationInput): AsyncIterable<string> {
@@ -66,7 +66,7 @@ export class LlmAnswerGenerator implements AnswerGenerator {
       question: input.question,
       history: toModelTurns(input.history),
     });
-    return this.model.stream(prompt, { signal: input.signal });
+    return this.model.stream(prompt, { signal: input.signal, onUsage: input.onUsage });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Source } from '@ragstream/protocol';
 import { detectAutoReply } from '../auto-reply.ts';
 import { detectLanguage } from '../language.ts';
+import type { UsageListener } from '../llm/chat-model.ts';
 import type { AnswerEvent, AnswerRequest, Responder } from '../responder.ts';
 import { keywordTokens } from '../retrieval/keyword-index.ts';
 import type { AnswerGenerator, GenerationInput } from './answer-generator.ts';
@@ -30,7 +31,7 @@ export class RagResponder implements Responder {
     this.name = `rag/${options.generator.name}`;
   }
 
-  async *respond(request: AnswerRequest, signal: AbortSignal): AsyncIterable<AnswerEvent> {
+  async *respond(request: AnswerRequest, signal: AbortSignal, onUsage?: UsageListener): AsyncIterable<AnswerEvent> {
     const { context, generator } = this.options;
     const organisation = await context.organisation(request.organisationId);
     signal.throwIfAborted();
@@ -45,7 +46,7 @@ export class RagResponder implements Responder {
     }
 
     const history = await context.history(request.chatId, request.userMessageId, this.options.historyTurns);
-    const input: GenerationInput = { question: request.text, language, organisation, history, signal };
+    const input: GenerationInput = { question: request.text, language, organisation, history, signal, onUsage };
     yield { type: 'status', stage: 'searching', language };
     const query = await generator.standaloneQuery(input);
     signal.throwIfAborted();

@@ -1,0 +1,3 @@
+export * from './quota-periods.ts';
+export * from './rate-limit.ts';
+export * from './token-quotas.ts';
