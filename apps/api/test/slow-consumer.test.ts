@@ -123,6 +123,11 @@ describe(`a client that stops reading is closed past MAX_BUFFERED_BYTES (${MAX_B
         SYNTHETIC_TOKENS: String(TOKENS),
         SYNTHETIC_TOKENS_PER_SECOND: '0',
         MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES),
+        // Answers far longer than any model's, so that they outgrow the buffer: not a quota matter.
+        TOKEN_QUOTA_USER_DAILY: '0',
+        TOKEN_QUOTA_USER_MONTHLY: '0',
+        TOKEN_QUOTA_ORGANISATION_DAILY: '0',
+        TOKEN_QUOTA_ORGANISATION_MONTHLY: '0',
       },
     });
     http = new HttpClient(cluster.api(0));
@@ -145,7 +150,7 @@ describe(`a client that stops reading is closed past MAX_BUFFERED_BYTES (${MAX_B
       userId: 'u-slow',
       generate: true,
     });
-    expect(posted.status).toBe(201);
+    expect(posted.status, JSON.stringify(posted.body)).toBe(201);
     return posted.body.generationId;
   }
 
