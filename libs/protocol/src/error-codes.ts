@@ -13,7 +13,12 @@ export const ERROR_CODES = [
   'organisation_not_found',
   'document_not_found',
   'not_found',
+  /** No valid token: missing, malformed, forged, signed for another issuer or audience (REST 401). */
   'unauthorized',
+  /** The token was valid and has expired: on a long connection, sent just before the server closes it (REST 401). */
+  'token_expired',
+  /** A valid token that may not do this: a `userId` that is not the token's `sub`, another user's list, a change that needs an admin (REST 403). */
+  'forbidden',
   'conflict',
   'internal',
   'unavailable',
@@ -37,6 +42,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   document_not_found: 404,
   not_found: 404,
   unauthorized: 401,
+  token_expired: 401,
+  forbidden: 403,
   conflict: 409,
   internal: 500,
   unavailable: 503,
