@@ -5,6 +5,9 @@ import { ChatSubscription as Subscription } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { ApiError, chatNotFound } from './api-error.ts';
+import { actingUser, canUseChat } from './auth/access.ts';
+import { onTokenExpiry } from './auth/expiry.ts';
+import type { Principal } from './auth/principal.ts';
 import type { ChatService } from './chat-service.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import { startTrace } from './message-trace.ts';
@@ -19,8 +22,11 @@ export interface ClientTransport {
   disconnect(reason: DisconnectReason): void;
 }
 
-/** `stream_interrupted`: the generation frames had a hole the log could not fill. */
-export type DisconnectReason = 'shutting_down' | 'stream_interrupted';
+/**
+ * `stream_interrupted`: the generation frames had a hole the log could not fill.
+ * `token_expired`: the connection's token expired; the client reconnects with a fresh one.
+ */
+export type DisconnectReason = 'shutting_down' | 'stream_interrupted' | 'token_expired';
 
 export interface ConnectionDeps {
   store: ChatStore;
@@ -44,6 +50,7 @@ export class ChatConnection {
   private opening: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private inbound: Promise<void> = Promise.resolve();
+  private cancelExpiry: () => void = () => undefined;
   private readonly meter: ConnectionMeter;
   /** Every line about this connection carries its chat and transport (and the node, bound at the root). */
   private readonly log: Logger;
@@ -52,16 +59,28 @@ export class ChatConnection {
     private readonly deps: ConnectionDeps,
     readonly chatId: string,
     private readonly transport: ClientTransport,
+    /** Undefined with authentication off: then a message's user is the `userId` it names. */
+    private readonly principal: Principal | undefined,
     resuming: boolean,
   ) {
     this.meter = deps.metrics.openConnection(transport.kind, resuming);
     this.log = deps.logger.child({ chatId, transport: transport.kind });
   }
 
-  /** Throws ApiError('chat_not_found') for an unknown chat. */
-  static async open(deps: ConnectionDeps, chatId: string, resume: ResumeParams, transport: ClientTransport): Promise<ChatConnection> {
-    if (!(await deps.store.getChat(chatId))) throw chatNotFound(chatId);
-    const connection = new ChatConnection(deps, chatId, transport, resume.generationId !== undefined);
+  /**
+   * Throws ApiError('chat_not_found') for an unknown chat and for another user's. A connection
+   * whose token expires is closed then (`token_expired`), after an `error` frame saying so.
+   */
+  static async open(
+    deps: ConnectionDeps,
+    chatId: string,
+    resume: ResumeParams,
+    principal: Principal | undefined,
+    transport: ClientTransport,
+  ): Promise<ChatConnection> {
+    const chat = await deps.store.getChat(chatId);
+    if (!chat || !canUseChat(principal, chat)) throw chatNotFound(chatId);
+    const connection = new ChatConnection(deps, chatId, transport, principal, resume.generationId !== undefined);
     try {
       // Registered before the first await, so that a shutdown meanwhile waits for this open too.
       deps.connections.add(connection);
@@ -73,6 +92,10 @@ export class ChatConnection {
       throw err;
     }
     connection.meter.live();
+    connection.cancelExpiry = onTokenExpiry(principal, () => {
+      connection.log.info('token expired; closing the connection');
+      void connection.disconnect('token_expired');
+    });
     connection.log.debug('client connected', { resumeGenerationId: resume.generationId, lastSeq: resume.lastSeq });
     return connection;
   }
@@ -131,6 +154,9 @@ export class ChatConnection {
         log.info('stop requested', { stopped });
         return;
       }
+      // Before anything is stored: the user is the token's, and a frame naming another is refused.
+      const userId = actingUser(this.principal, frame.userId);
+      if (userId === undefined) throw new ApiError('invalid_frame', 'userId: required');
       const trace = startTrace(this.log);
       log = trace.log;
       // Its size, never its text: messages are the users' own words.
@@ -142,7 +168,7 @@ export class ChatConnection {
       );
       log = stored.trace.log;
       const dispatch = await this.deps.service.admitAnswer(stored, {
-        userId: frame.userId,
+        userId,
         timezone: frame.timezone,
         selectedLanguage: frame.selectedLanguage,
         receivedAt,
@@ -175,6 +201,8 @@ export class ChatConnection {
   /** Ends the client's connection and lets go of the chat; on shutdown, tells the client first so that it resumes elsewhere. */
   disconnect(reason: DisconnectReason): Promise<void> {
     if (reason === 'shutting_down' && !this.closed) this.send({ mt: 'server_shutdown', chatId: this.chatId });
+    if (reason === 'token_expired' && !this.closed)
+      this.send(errorFrame('token_expired', 'token expired; reconnect with a fresh token and resume'));
     this.transport.disconnect(reason);
     return this.close();
   }
@@ -190,6 +218,7 @@ export class ChatConnection {
 
   private async release(): Promise<void> {
     this.closed = true;
+    this.cancelExpiry();
     const [opened] = await Promise.allSettled([this.opening, this.inbound]);
     // A failed open cleaned up after itself, and its caller reported the failure.
     if (opened.status === 'rejected') return;

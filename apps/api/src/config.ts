@@ -1,22 +1,67 @@
 import { commonEnvShape, envBoolean, envPort, parseEnv } from '@ragstream/runtime';
 import { z } from 'zod';
 
-const apiEnvSchema = z.object({
-  ...commonEnvShape,
-  HOST: z.string().default('127.0.0.1'),
-  PORT: envPort.default(8000),
-  MAX_MESSAGE_BYTES: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(60 * 1024)
-    .default(8192),
-  NODE_ID: z.string().min(1).optional(),
-  CORS_ORIGIN: z.string().default('*'),
-  SOCKETIO_POLLING: envBoolean.default(false),
-  /** Opens /admin (Bull Board) to holders of this bearer token; unset, /admin answers 401 to everyone. */
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-});
+/** Unset and empty are the same (Compose passes `${VAR:-}` through as an empty string). */
+const optionalString = (schema: z.ZodString) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+
+/** What the API may bind to without authentication: this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+const AUTH_VARIABLES = 'AUTH_JWT_SECRET (HS256) or AUTH_JWKS_URL (RS256/ES256)';
+
+const apiEnvSchema = z
+  .object({
+    ...commonEnvShape,
+    NODE_ENV: z.string().optional(),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: envPort.default(8000),
+    MAX_MESSAGE_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(60 * 1024)
+      .default(8192),
+    NODE_ID: z.string().min(1).optional(),
+    CORS_ORIGIN: z.string().default('*'),
+    SOCKETIO_POLLING: envBoolean.default(false),
+    /** Opens /admin (Bull Board) to holders of this bearer token; unset, /admin answers 401 to everyone (but admin JWTs). */
+    ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** HS256: the shared secret that signs users' tokens. */
+    AUTH_JWT_SECRET: optionalString(z.string().min(32, 'must be at least 32 characters (256 bits for HS256)')),
+    /** RS256/ES256: the identity provider's JSON Web Key Set. */
+    AUTH_JWKS_URL: optionalString(z.string().url()),
+    AUTH_ISSUER: optionalString(z.string()),
+    /** Comma-separated: a token's `aud` must hold one of them. */
+    AUTH_AUDIENCE: optionalString(z.string()).transform((value) =>
+      value
+        ?.split(',')
+        .map((a) => a.trim())
+        .filter((a) => a.length > 0),
+    ),
+    AUTH_ORG_CLAIM: z.string().min(1).default('org'),
+  })
+  .superRefine((env, ctx) => {
+    const configured = env.AUTH_JWT_SECRET !== undefined || env.AUTH_JWKS_URL !== undefined;
+    if (env.AUTH_JWT_SECRET !== undefined && env.AUTH_JWKS_URL !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_JWKS_URL'], message: 'set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both' });
+    }
+    if (configured) return;
+    if (env.NODE_ENV === 'production') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AUTH_JWT_SECRET'],
+        message: `production mode (NODE_ENV=production) needs authentication: set ${AUTH_VARIABLES}`,
+      });
+    } else if (!isLoopbackHost(env.HOST)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['HOST'],
+        message: `without authentication the API binds to localhost only (127.0.0.1, ::1, localhost), not ${env.HOST}: set ${AUTH_VARIABLES}, or HOST=127.0.0.1`,
+      });
+    }
+  });
 
 export type ApiConfig = z.infer<typeof apiEnvSchema>;
 

@@ -5,16 +5,20 @@ import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
 import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
-import { createChatStore, createKnowledgeStore } from '@ragstream/store';
+import { createChatStore, createKnowledgeStore, DEFAULT_ORGANISATION_ID } from '@ragstream/store';
+import type { Request } from 'express';
 import express from 'express';
+import { authenticateRequests, createAuthenticator } from './auth/authenticator.ts';
+import type { VerifierKey, VerifierOptions } from './auth/token-verifier.ts';
 import type { ConnectionDeps } from './chat-connection.ts';
 import { ChatService } from './chat-service.ts';
+import type { ApiConfig } from './config.ts';
 import { loadApiConfig } from './config.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { attachSocketIo } from './gateways/socketio-gateway.ts';
 import { sseRouter } from './gateways/sse-gateway.ts';
 import { attachWebSocket } from './gateways/websocket-gateway.ts';
-import { tokenAdminAuth } from './http/admin-auth.ts';
+import { adminAuth } from './http/admin-auth.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
@@ -31,6 +35,9 @@ async function main(): Promise<void> {
   const logger = createLogger(`api:${nodeId}`, config.LOG_LEVEL).child({ nodeId });
   const shutdown = new Shutdown(logger);
   shutdown.installSignalHandlers();
+
+  const verifier = verifierOptions(config);
+  const authenticator = createAuthenticator(verifier, logger);
 
   const keys = new RedisKeys(config.REDIS_PREFIX);
   const redis = createRedis(config.REDIS_URL, { name: `${nodeId}-commands` });
@@ -71,7 +78,9 @@ async function main(): Promise<void> {
   app.use(metricsRouter(metrics.registry, config.METRICS_TOKEN));
   app.use(cors(config.CORS_ORIGIN));
   app.use(healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }));
-  app.use(adminRoutes({ auth: tokenAdminAuth(config.ADMIN_TOKEN), generation: queue.queue, ingestion: ingestion.queue }));
+  app.use(adminRoutes({ auth: adminAuth(config.ADMIN_TOKEN, authenticator), generation: queue.queue, ingestion: ingestion.queue }));
+  // Before every route that reads or writes users' data; /healthz, /readyz, /metrics, /admin and the page stay outside.
+  app.use(['/chat', '/organisations'], authenticateRequests(authenticator, isEventStream));
   app.use(organisationRoutes({ knowledge, ingestion, logger }));
   app.use(express.json({ limit: TRANSPORT_MAX_FRAME_BYTES }));
   app.use(sseRouter(connectionDeps));
@@ -81,7 +90,7 @@ async function main(): Promise<void> {
   app.use(errorHandler(logger));
 
   const server = createServer(app);
-  const io = attachSocketIo(server, connectionDeps, {
+  const io = attachSocketIo(server, connectionDeps, authenticator, {
     corsOrigin: config.CORS_ORIGIN,
     allowPolling: config.SOCKETIO_POLLING,
     adapterPrefix: `${config.REDIS_PREFIX}:socket.io`,
@@ -89,7 +98,7 @@ async function main(): Promise<void> {
     subClient: adapterSub,
   });
   userEvents.attach(io.of('/chat'));
-  const wss = attachWebSocket(server, connectionDeps, logger);
+  const wss = attachWebSocket(server, connectionDeps, authenticator, logger);
 
   // Client connections still talk to Redis while they close: they go first, Redis and the stores last.
   shutdown.add('intake', () => {
@@ -110,7 +119,50 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info('api node listening', { host: config.HOST, port, store: store.kind, pid: process.pid });
-  if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: /admin answers 401 to everyone');
+  if (verifier === undefined) {
+    logger.warn(
+      'authentication is off: every client is the userId it sends and can reach every chat; allowed only on localhost. Set AUTH_JWT_SECRET or AUTH_JWKS_URL to turn it on',
+      { host: config.HOST },
+    );
+  } else {
+    // Which checks apply, never the secret.
+    logger.info('authentication is on', {
+      verifier: verifier.key.kind === 'secret' ? 'HS256 (AUTH_JWT_SECRET)' : `RS256/ES256 (AUTH_JWKS_URL ${verifier.key.url})`,
+      issuer: verifier.issuer ?? null,
+      audience: verifier.audience ?? null,
+      organisationClaim: verifier.organisationClaim,
+    });
+  }
+  if (config.ADMIN_TOKEN === undefined) {
+    logger.warn(
+      verifier === undefined
+        ? 'ADMIN_TOKEN is not set: /admin answers 401 to everyone'
+        : 'ADMIN_TOKEN is not set: /admin opens to JWTs with role "admin" only',
+    );
+  }
+}
+
+/** The token verifier's settings, or undefined when authentication is off. */
+function verifierOptions(config: ApiConfig): VerifierOptions | undefined {
+  const key: VerifierKey | undefined =
+    config.AUTH_JWT_SECRET !== undefined
+      ? { kind: 'secret', secret: config.AUTH_JWT_SECRET }
+      : config.AUTH_JWKS_URL !== undefined
+        ? { kind: 'jwks', url: config.AUTH_JWKS_URL }
+        : undefined;
+  if (key === undefined) return undefined;
+  return {
+    key,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    organisationClaim: config.AUTH_ORG_CLAIM,
+    defaultOrganisationId: DEFAULT_ORGANISATION_ID,
+  };
+}
+
+/** EventSource cannot set headers: its stream takes the token as `?token=`. */
+function isEventStream(req: Request): boolean {
+  return req.method === 'GET' && /^\/chat\/[^/]+\/events\/?$/.test(req.baseUrl + req.path);
 }
 
 main().catch((err: unknown) => {

@@ -5,7 +5,7 @@ export function cors(origin: string): RequestHandler {
   return (req, res, next) => {
     res.setHeader('access-control-allow-origin', origin === '*' ? '*' : (req.get('origin') ?? ''));
     res.setHeader('access-control-allow-methods', 'GET,POST,PUT,DELETE,OPTIONS');
-    res.setHeader('access-control-allow-headers', 'content-type,last-event-id');
+    res.setHeader('access-control-allow-headers', 'authorization,content-type,last-event-id');
     if (req.method === 'OPTIONS') {
       res.status(204).end();
       return;
