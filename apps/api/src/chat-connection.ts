@@ -7,6 +7,9 @@ import { ChatSubscription as Subscription } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { ApiError, chatNotFound } from './api-error.ts';
+import { actingUser, canUseChat } from './auth/access.ts';
+import { onTokenExpiry } from './auth/expiry.ts';
+import type { Principal } from './auth/principal.ts';
 import type { ChatService } from './chat-service.ts';
 import type { ConnectionRegistry } from './connection-registry.ts';
 import type { Caller } from './limits/caller.ts';
@@ -36,8 +39,9 @@ export interface ClientTransport {
  * `stream_interrupted`: the generation frames had a hole the log could not fill.
  * `slow_consumer`: the client stopped taking what was sent to it (MAX_BUFFERED_BYTES).
  * `abuse`: the client went far past a rate limit (its error frame was sent first).
+ * `token_expired`: the connection's token expired; the client reconnects with a fresh one.
  */
-export type DisconnectReason = 'shutting_down' | 'stream_interrupted' | 'slow_consumer' | 'abuse';
+export type DisconnectReason = 'shutting_down' | 'stream_interrupted' | 'slow_consumer' | 'abuse' | 'token_expired';
 
 /** How long a slow consumer's connection may take to flush its backlog and close before it is dropped. */
 export const SLOW_CONSUMER_CLOSE_GRACE_MS = 5_000;
@@ -81,6 +85,7 @@ export class ChatConnection {
   private replayBacklog: number | undefined;
   /** Closed as a slow consumer: nothing more is written to it. */
   private overflowed = false;
+  private cancelExpiry: () => void = () => undefined;
   private readonly meter: ConnectionMeter;
   /** Every line about this connection carries its chat and transport (and the node, bound at the root). */
   private readonly log: Logger;
@@ -96,6 +101,8 @@ export class ChatConnection {
     /** Whose connection this is, counted within CONNECTIONS_PER_USER. */
     private readonly userId: string,
     private readonly transport: ClientTransport,
+    /** Undefined with authentication off: then a message's user is the `userId` it names. */
+    private readonly principal: Principal | undefined,
     resuming: boolean,
   ) {
     this.meter = deps.metrics.openConnection(transport.kind, resuming);
@@ -103,22 +110,32 @@ export class ChatConnection {
   }
 
   /**
-   * Throws ApiError('chat_not_found') for an unknown chat, ApiError('too_many_connections')
-   * past the user's limit. The user is the one the handshake names (`claimedUserId`), else
-   * the chat's owner.
+   * Throws ApiError('chat_not_found') for an unknown chat and for another user's,
+   * ApiError('too_many_connections') past the user's limit. The user is the token's, else the
+   * one the handshake names (`claimedUserId`), else the chat's owner. A connection whose token
+   * expires is closed then (`token_expired`), after an `error` frame saying so.
    */
   static async open(
     deps: ConnectionDeps,
     chatId: string,
     resume: ResumeParams,
+    principal: Principal | undefined,
     transport: ClientTransport,
     claimedUserId?: string,
   ): Promise<ChatConnection> {
     const chat: Chat | null = await deps.store.getChat(chatId);
-    if (!chat) throw chatNotFound(chatId);
-    const userId = claimedUserId ?? chat.userId;
+    if (!chat || !canUseChat(principal, chat)) throw chatNotFound(chatId);
+    const userId = principal?.userId ?? claimedUserId ?? chat.userId;
     await deps.userConnections.open(userId);
-    const connection = new ChatConnection(deps, chatId, chat.organisationId, userId, transport, resume.generationId !== undefined);
+    const connection = new ChatConnection(
+      deps,
+      chatId,
+      chat.organisationId,
+      userId,
+      transport,
+      principal,
+      resume.generationId !== undefined,
+    );
     try {
       // Registered before the first await, so that a shutdown meanwhile waits for this open too.
       deps.connections.add(connection);
@@ -134,6 +151,10 @@ export class ChatConnection {
     }
     connection.meter.live();
     connection.replayBacklog = transport.bufferedBytes();
+    connection.cancelExpiry = onTokenExpiry(principal, () => {
+      connection.log.info('token expired; closing the connection');
+      void connection.disconnect('token_expired');
+    });
     connection.log.debug('client connected', { resumeGenerationId: resume.generationId, lastSeq: resume.lastSeq });
     return connection;
   }
@@ -241,11 +262,14 @@ export class ChatConnection {
         log.info('stop requested', { stopped });
         return;
       }
+      // Before anything is stored: the user is the token's, and a frame naming another is refused.
+      const userId = actingUser(this.principal, frame.userId);
+      if (userId === undefined) throw new ApiError('invalid_frame', 'userId: required');
       const trace = startTrace(this.log);
       log = trace.log;
       // Its size, never its text: messages are the users' own words.
       log.info('user message received', { bytes: utf8Bytes(frame.message), clientMessageId: frame.clientMessageId });
-      const caller: Caller = { userId: frame.userId, organisationId: this.organisationId };
+      const caller: Caller = { userId, organisationId: this.organisationId };
       const stored = await this.deps.service.storeUserMessage(
         this.chatId,
         { text: frame.message, clientMessageId: frame.clientMessageId },
@@ -254,7 +278,7 @@ export class ChatConnection {
       );
       log = stored.trace.log;
       const dispatch = await this.deps.service.admitAnswer(stored, {
-        userId: frame.userId,
+        userId,
         timezone: frame.timezone,
         selectedLanguage: frame.selectedLanguage,
         receivedAt,
@@ -321,6 +345,7 @@ export class ChatConnection {
   disconnect(reason: DisconnectReason): Promise<void> {
     if (!this.closed) {
       if (reason === 'shutting_down') this.send({ mt: 'server_shutdown', chatId: this.chatId });
+      if (reason === 'token_expired') this.send(errorFrame('token_expired', 'token expired; reconnect with a fresh token and resume'));
       if (reason === 'slow_consumer') {
         this.write(
           errorFrame(
@@ -345,6 +370,7 @@ export class ChatConnection {
 
   private async release(): Promise<void> {
     this.closed = true;
+    this.cancelExpiry();
     const [opened] = await Promise.allSettled([this.opening, this.inbound]);
     // A failed open cleaned up after itself, and its caller reported the failure.
     if (opened.status === 'rejected') return;

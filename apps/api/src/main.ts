@@ -6,16 +6,20 @@ import { RateLimit, TokenQuotas } from '@ragstream/limits';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
 import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
-import { createChatStore, createKnowledgeStore } from '@ragstream/store';
+import { createChatStore, createKnowledgeStore, DEFAULT_ORGANISATION_ID } from '@ragstream/store';
+import type { Request } from 'express';
 import express from 'express';
+import { authenticateRequests, createAuthenticator } from './auth/authenticator.ts';
+import type { VerifierKey, VerifierOptions } from './auth/token-verifier.ts';
 import type { ConnectionDeps } from './chat-connection.ts';
 import { ChatService } from './chat-service.ts';
+import type { ApiConfig } from './config.ts';
 import { loadApiConfig } from './config.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
 import { attachSocketIo } from './gateways/socketio-gateway.ts';
 import { sseRouter } from './gateways/sse-gateway.ts';
 import { attachWebSocket } from './gateways/websocket-gateway.ts';
-import { tokenAdminAuth } from './http/admin-auth.ts';
+import { adminAuth } from './http/admin-auth.ts';
 import { adminRoutes } from './http/admin-routes.ts';
 import { chatRoutes } from './http/chat-routes.ts';
 import { cors } from './http/cors.ts';
@@ -39,6 +43,9 @@ async function main(): Promise<void> {
   const shutdown = new Shutdown(logger, drainMs + 10_000);
   shutdown.installSignalHandlers();
   let draining = false;
+
+  const verifier = verifierOptions(config);
+  const authenticator = createAuthenticator(verifier, logger);
 
   const keys = new RedisKeys(config.REDIS_PREFIX);
   const redis = createRedis(config.REDIS_URL, { name: `${nodeId}-commands` });
@@ -105,7 +112,7 @@ async function main(): Promise<void> {
     frames: RateLimit.local(config.FRAMES_PER_SECOND_PER_CONNECTION, 1, config.LIMIT_ABUSE_FACTOR),
     userConnections,
   };
-  const adminAuth = tokenAdminAuth(config.ADMIN_TOKEN);
+  const admin = adminAuth(config.ADMIN_TOKEN, authenticator);
 
   const origins = new OriginPolicy(config.CORS_ORIGIN);
   const app = express();
@@ -118,8 +125,10 @@ async function main(): Promise<void> {
     healthRouter({ redis: () => redis.ping(), store: () => Promise.all([store.ping(), knowledge.ping()]) }, { draining: () => draining }),
   );
   app.use(cors(origins));
-  app.use(adminRoutes({ auth: adminAuth, generation: queue.queue, ingestion: ingestion.queue }));
-  app.use(usageRoutes({ quotas, inProgress: (owner) => lifecycle.inProgress(owner), answers: answerLimits, knowledge, admin: adminAuth }));
+  app.use(adminRoutes({ auth: admin, generation: queue.queue, ingestion: ingestion.queue }));
+  // Before every route that reads or writes users' data; /healthz, /readyz, /metrics, /admin and the page stay outside.
+  app.use(['/chat', '/organisations', '/usage'], authenticateRequests(authenticator, isEventStream));
+  app.use(usageRoutes({ quotas, inProgress: (owner) => lifecycle.inProgress(owner), answers: answerLimits, knowledge, admin }));
   app.use(
     organisationRoutes({
       knowledge,
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
   app.use(errorHandler(logger));
 
   const server = createServer(app);
-  const io = attachSocketIo(server, connectionDeps, {
+  const io = attachSocketIo(server, connectionDeps, authenticator, {
     origins,
     allowPolling: config.SOCKETIO_POLLING,
     adapterPrefix: `${config.REDIS_PREFIX}:socket.io`,
@@ -148,7 +157,7 @@ async function main(): Promise<void> {
     subClient: adapterSub,
   });
   userEvents.attach(io.of('/chat'));
-  const wss = attachWebSocket(server, connectionDeps, { origins, logger });
+  const wss = attachWebSocket(server, connectionDeps, { origins, authenticator, logger });
 
   // Not ready first, while everything still works: the load balancer stops sending new connections.
   shutdown.add('drain', async () => {
@@ -175,7 +184,50 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   const { port } = server.address() as AddressInfo;
   logger.info('api node listening', { host: config.HOST, port, store: store.kind, pid: process.pid });
-  if (config.ADMIN_TOKEN === undefined) logger.warn('ADMIN_TOKEN is not set: /admin answers 401 to everyone');
+  if (verifier === undefined) {
+    logger.warn(
+      'authentication is off: every client is the userId it sends and can reach every chat; allowed only on localhost. Set AUTH_JWT_SECRET or AUTH_JWKS_URL to turn it on',
+      { host: config.HOST },
+    );
+  } else {
+    // Which checks apply, never the secret.
+    logger.info('authentication is on', {
+      verifier: verifier.key.kind === 'secret' ? 'HS256 (AUTH_JWT_SECRET)' : `RS256/ES256 (AUTH_JWKS_URL ${verifier.key.url})`,
+      issuer: verifier.issuer ?? null,
+      audience: verifier.audience ?? null,
+      organisationClaim: verifier.organisationClaim,
+    });
+  }
+  if (config.ADMIN_TOKEN === undefined) {
+    logger.warn(
+      verifier === undefined
+        ? 'ADMIN_TOKEN is not set: /admin answers 401 to everyone'
+        : 'ADMIN_TOKEN is not set: /admin opens to JWTs with role "admin" only',
+    );
+  }
+}
+
+/** The token verifier's settings, or undefined when authentication is off. */
+function verifierOptions(config: ApiConfig): VerifierOptions | undefined {
+  const key: VerifierKey | undefined =
+    config.AUTH_JWT_SECRET !== undefined
+      ? { kind: 'secret', secret: config.AUTH_JWT_SECRET }
+      : config.AUTH_JWKS_URL !== undefined
+        ? { kind: 'jwks', url: config.AUTH_JWKS_URL }
+        : undefined;
+  if (key === undefined) return undefined;
+  return {
+    key,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+    organisationClaim: config.AUTH_ORG_CLAIM,
+    defaultOrganisationId: DEFAULT_ORGANISATION_ID,
+  };
+}
+
+/** EventSource cannot set headers: its stream takes the token as `?token=`. */
+function isEventStream(req: Request): boolean {
+  return req.method === 'GET' && /^\/chat\/[^/]+\/events\/?$/.test(req.baseUrl + req.path);
 }
 
 main().catch((err: unknown) => {

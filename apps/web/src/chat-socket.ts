@@ -1,5 +1,6 @@
 import type { ServerFrame } from '@ragstream/protocol';
 import { io, type Socket } from 'socket.io-client';
+import { authToken } from './identity.ts';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed';
 
@@ -31,10 +32,15 @@ export class ChatSocket {
       forceNew: true,
       reconnectionDelay: 300,
       reconnectionDelayMax: 3000,
-      // A function, so that each reconnect reads the resume point anew.
+      // A function, so that each reconnect reads the resume point (and the token) anew.
       auth: (cb) => {
         const resume = resumePoint();
-        cb(resume ? { chatId, generationId: resume.generationId, lastSeq: resume.lastSeq } : { chatId });
+        const token = authToken();
+        cb({
+          chatId,
+          ...(token ? { token } : {}),
+          ...(resume ? { generationId: resume.generationId, lastSeq: resume.lastSeq } : {}),
+        });
       },
     });
     handlers.state('connecting');
@@ -49,6 +55,10 @@ export class ChatSocket {
       if (this.closed) return;
       if (err.data?.code === 'chat_not_found') {
         handlers.state('failed', 'This chat no longer exists.');
+        return;
+      }
+      if (err.data?.code === 'unauthorized' || err.data?.code === 'token_expired') {
+        handlers.state('failed', 'Sign-in needed: open the page with a fresh #token=');
         return;
       }
       handlers.state('reconnecting', err.message);

@@ -4,9 +4,42 @@ const CHAT_KEY = 'ragstream.chatId';
 const LANGUAGE_KEY = 'ragstream.language';
 const ORGANISATION_KEY = 'ragstream.organisationId';
 
+const TOKEN_KEY = 'ragstream.token';
+
 export const DEFAULT_ORGANISATION_ID = '000000000000000000000001';
 
+/**
+ * The token of an API with authentication on: open the page as `/#token=<jwt>` once; the token
+ * is kept in sessionStorage (this tab only) and taken out of the URL, so that it is neither
+ * bookmarked nor shared with a link. Null without one (the local quick start).
+ */
+export function authToken(): string | null {
+  const fromUrl = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    history.replaceState(null, '', `${location.pathname}${location.search}`);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** The token's `sub`, read (not verified: the server does that) so that the page lists the right user's chats. */
+function tokenSubject(token: string): string | null {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const bytes = Uint8Array.from(atob(payload.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    const json = new TextDecoder().decode(bytes);
+    const sub: unknown = (JSON.parse(json) as { sub?: unknown }).sub;
+    return typeof sub === 'string' && sub.length > 0 ? sub : null;
+  } catch {
+    return null;
+  }
+}
+
+/** With a token, its user; without, a made-up id kept in localStorage. */
 export function userId(): string {
+  const token = authToken();
+  const sub = token ? tokenSubject(token) : null;
+  if (sub) return sub;
   let id = localStorage.getItem(USER_KEY);
   if (!id) {
     id = `web-${crypto.randomUUID()}`;

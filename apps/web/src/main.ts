@@ -49,6 +49,8 @@ class ChatPage {
   private pending = new Map<string, ChatMessage>();
   private live: LiveAnswers | null = null;
   private socket: ChatSocket | null = null;
+  /** Shown on the stage line while no answer streams: that the API wants a token this tab lacks. */
+  private notice = '';
   /** The unknown question last fetched over REST, so that each partial frame does not fetch again. */
   private fetchedFor: string | null = null;
 
@@ -71,6 +73,10 @@ class ChatPage {
     ui.newChat.addEventListener('click', () => {
       void this.open(null);
       ui.input.focus();
+    });
+    // A new `#token=` pasted into this tab's address bar: start again as that user.
+    window.addEventListener('hashchange', () => {
+      if (new URLSearchParams(location.hash.slice(1)).has('token')) location.reload();
     });
     // The user's channel keeps the list in step; a refresh on focus and on each (re)connect covers what it missed.
     window.addEventListener('focus', () => void this.refreshChats());
@@ -334,7 +340,7 @@ class ChatPage {
 
   private setStreaming(answer: LiveAnswer | null): void {
     ui.stop.disabled = answer === null;
-    ui.stage.textContent = answer ? stageText(answer) : '';
+    ui.stage.textContent = answer ? stageText(answer) : this.notice;
   }
 
   private setConnection(state: ConnectionState | null, detail?: string): void {
@@ -344,6 +350,10 @@ class ChatPage {
   }
 
   private showError(message: string, err?: unknown): void {
+    // The API has authentication on and this tab has no valid token: say so until the page is opened with one.
+    if (err instanceof RestError && (err.code === 'unauthorized' || err.code === 'token_expired')) {
+      this.notice = `Sign-in needed (${err.message}): open this page as /#token=<your token>.`;
+    }
     ui.stage.textContent = err === undefined ? message : `${message}: ${err instanceof Error ? err.message : String(err)}`;
   }
 }

@@ -1,4 +1,5 @@
 import type { Chat, ChatMessage, ChatStatus, Page } from '@ragstream/protocol';
+import { authToken } from './identity.ts';
 
 export interface Organisation {
   id: string;
@@ -29,7 +30,10 @@ export class RestError extends Error {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const init: RequestInit = { method, headers: body === undefined ? {} : { 'content-type': 'application/json' } };
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  const token = authToken();
+  if (token) headers.authorization = `Bearer ${token}`;
+  const init: RequestInit = { method, headers };
   if (body !== undefined) init.body = JSON.stringify(body);
   const res = await fetch(path, init);
   if (res.status === 204) return undefined as T;

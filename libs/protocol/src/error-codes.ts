@@ -13,8 +13,13 @@ export const ERROR_CODES = [
   'organisation_not_found',
   'document_not_found',
   'not_found',
+  /** No valid token: missing, malformed, forged, signed for another issuer or audience (REST 401). */
   'unauthorized',
   'origin_not_allowed',
+  /** The token was valid and has expired: on a long connection, sent just before the server closes it (REST 401). */
+  'token_expired',
+  /** A valid token that may not do this: a `userId` that is not the token's `sub`, another user's list, a change that needs an admin (REST 403). */
+  'forbidden',
   'conflict',
   'busy',
   'slow_consumer',
@@ -47,6 +52,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   unauthorized: 401,
   origin_not_allowed: 403,
+  token_expired: 401,
+  forbidden: 403,
   conflict: 409,
   busy: 429,
   // Only ever an error frame, right before the node closes the connection: never an HTTP status.

@@ -8,7 +8,8 @@ import { MAX_CLIENT_MESSAGE_ID_LENGTH, utf8Bytes } from './limits.ts';
 export const messageUploadFrameSchema = z.object({
   mt: z.literal('message_upload'),
   message: z.string().min(1, 'message must not be empty'),
-  userId: z.string().min(1).max(200),
+  /** Required without authentication; with it, the token's `sub`, which this may repeat but not contradict. */
+  userId: z.string().min(1).max(200).optional(),
   timezone: z.string().max(64).optional(),
   selectedLanguage: z.string().min(1).max(16).optional(),
   clientMessageId: z.string().min(1).max(MAX_CLIENT_MESSAGE_ID_LENGTH).optional(),

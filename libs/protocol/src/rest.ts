@@ -3,7 +3,8 @@ import { roleSchema } from './chat.ts';
 import { DEFAULT_PAGE_LIMIT, MAX_CLIENT_MESSAGE_ID_LENGTH, MAX_PAGE_LIMIT } from './limits.ts';
 
 export const createChatBodySchema = z.object({
-  userId: z.string().min(1).max(200),
+  /** Required without authentication; with it, the token's `sub`, which this may repeat but not contradict. */
+  userId: z.string().min(1).max(200).optional(),
   title: z.string().max(500).optional(),
   /** Unset: the default organisation. */
   organisationId: z.string().optional(),

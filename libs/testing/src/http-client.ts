@@ -3,12 +3,22 @@ export interface HttpResult<T = unknown> {
   body: T;
 }
 
-/** JSON over HTTP against one API node. */
+/** JSON over HTTP against one API node; with a token, every request carries `Authorization: Bearer`. */
 export class HttpClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly token?: string,
+  ) {}
+
+  /** The same node, as the user of `token`. */
+  as(token: string): HttpClient {
+    return new HttpClient(this.baseUrl, token);
+  }
 
   async request<T = unknown>(method: string, path: string, body?: unknown, rawBody?: string): Promise<HttpResult<T>> {
-    const init: RequestInit = { method, headers: { 'content-type': 'application/json' } };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    const init: RequestInit = { method, headers };
     if (rawBody !== undefined) init.body = rawBody;
     else if (body !== undefined) init.body = JSON.stringify(body);
     const response = await fetch(`${this.baseUrl}${path}`, init);

@@ -7,6 +7,7 @@ export * from './seeded-random.ts';
 export * from './socketio-client.ts';
 export * from './sse-client.ts';
 export * from './test-cluster.ts';
+export * from './test-tokens.ts';
 export * from './text-table.ts';
 export * from './user-frame-collector.ts';
 export * from './ws-client.ts';

@@ -8,11 +8,19 @@ export class SseChatClient {
   private readonly controller = new AbortController();
   private done: Promise<void> = Promise.resolve();
 
-  static async connect(baseUrl: string, chatId: string, lastEventId?: string): Promise<SseChatClient> {
+  /** `auth.token` goes in `?token=` (as EventSource must send it), `auth.bearer` in `Authorization: Bearer`. */
+  static async connect(
+    baseUrl: string,
+    chatId: string,
+    lastEventId?: string,
+    auth: { token?: string; bearer?: string } = {},
+  ): Promise<SseChatClient> {
     const client = new SseChatClient();
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
-    const response = await fetch(`${baseUrl}/chat/${chatId}/events`, { headers, signal: client.controller.signal });
+    if (auth.bearer !== undefined) headers.authorization = `Bearer ${auth.bearer}`;
+    const query = auth.token === undefined ? '' : `?token=${encodeURIComponent(auth.token)}`;
+    const response = await fetch(`${baseUrl}/chat/${chatId}/events${query}`, { headers, signal: client.controller.signal });
     if (!response.ok || !response.body) throw new Error(`SSE ${response.status}: ${await response.text()}`);
     client.done = client.read(response.body);
     // close() reports a failed read; until then, keep it from counting as unhandled.
@@ -30,6 +38,11 @@ export class SseChatClient {
     } catch (error) {
       if (!this.controller.signal.aborted) throw error;
     }
+  }
+
+  /** Settles when the server ends the stream (or close() stops reading). */
+  get ended(): Promise<void> {
+    return this.done;
   }
 
   get lastEventId(): string | undefined {

@@ -20,10 +20,16 @@ export class WsChatClient {
     this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   }
 
-  static connect(baseUrl: string, chatId: string, query: Record<string, string | number> = {}): Promise<WsChatClient> {
+  /** `options.protocols`: subprotocols to offer (a token as `['bearer', jwt]`); `options.headers`: e.g. Authorization. */
+  static connect(
+    baseUrl: string,
+    chatId: string,
+    query: Record<string, string | number> = {},
+    options: { protocols?: string[]; headers?: Record<string, string> } = {},
+  ): Promise<WsChatClient> {
     const url = new URL(`/chat/ws/${chatId}`, baseUrl.replace(/^http/, 'ws'));
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, String(value));
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers ?? {} });
     const client = new WsChatClient(ws, `ws ${url.pathname}`);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client));
@@ -37,6 +43,11 @@ export class WsChatClient {
 
   send(frame: unknown): void {
     this.ws.send(typeof frame === 'string' || Buffer.isBuffer(frame) ? frame : JSON.stringify(frame));
+  }
+
+  /** The subprotocol the server chose ('' for none). */
+  get protocol(): string {
+    return this.ws.protocol;
   }
 
   get isOpen(): boolean {

@@ -4,9 +4,9 @@ import { ApiError } from '../api-error.ts';
 const MAX_USER_ID_LENGTH = 200;
 
 /**
- * The user a Socket.IO connection speaks for, or undefined when it names none. Today the
- * client states it (`userId` in the handshake), as it does in `message_upload`; this is
- * the one place that will read it from a verified token instead.
+ * The `userId` a Socket.IO handshake names, or undefined when it names none. Without
+ * authentication it is the connection's user, as in `message_upload`; with authentication the
+ * user is the token's `sub`, which this may repeat but not contradict (see `actingUser`).
  * Throws ApiError('invalid_query') for a userId that is not a non-empty string.
  */
 export function handshakeUser(auth: Record<string, unknown>): string | undefined {

@@ -5,6 +5,11 @@ import type { Redis } from 'ioredis';
 import type { Socket } from 'socket.io';
 import { Server } from 'socket.io';
 import { ApiError } from '../api-error.ts';
+import { actingUser } from '../auth/access.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { bearerToken } from '../auth/authenticator.ts';
+import { onTokenExpiry } from '../auth/expiry.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
 import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
 import type { OriginPolicy } from '../http/origin-policy.ts';
@@ -25,6 +30,8 @@ interface HandshakeData {
   /** Undefined for a user-level connection (no chat). */
   connection: Promise<ChatConnection> | undefined;
   userId: string | undefined;
+  /** Undefined with authentication off. */
+  principal: Principal | undefined;
 }
 
 /**
@@ -33,8 +40,19 @@ interface HandshakeData {
  * WebSocket frames. A `userId` in the handshake also joins the user's room, which hears the
  * user-level frames (chat list, answers started); with a `userId` and no `chatId` the
  * connection is user-level only. The Redis adapter makes rooms and server-side emits cluster-wide.
+ *
+ * With authentication on, the handshake carries `auth.token` (or `Authorization: Bearer`); the
+ * user is its `sub` (a `userId` that differs fails with `forbidden`), and every connection joins
+ * that user's room. A missing or invalid token fails with `connect_error` `unauthorized` (or
+ * `token_expired`); when the token expires the socket gets an `error` frame `token_expired` and
+ * is disconnected, and reconnects with a fresh token.
  */
-export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, options: SocketIoOptions): Server {
+export function attachSocketIo(
+  httpServer: HttpServer,
+  deps: ConnectionDeps,
+  authenticator: Authenticator,
+  options: SocketIoOptions,
+): Server {
   const io = new Server(httpServer, {
     transports: options.allowPolling ? ['polling', 'websocket'] : ['websocket'],
     maxHttpBufferSize: TRANSPORT_MAX_FRAME_BYTES,
@@ -48,12 +66,14 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
   });
   const chat = io.of('/chat');
 
-  chat.use((socket, next) => {
+  chat.use(async (socket, next) => {
     const auth = { ...socket.handshake.query, ...(socket.handshake.auth as Record<string, unknown>) };
     const chatId = typeof auth.chatId === 'string' ? auth.chatId : '';
     const data = socket.data as HandshakeData;
     try {
-      data.userId = handshakeUser(auth);
+      const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+      data.principal = await authenticator.authenticate(token);
+      data.userId = actingUser(data.principal, handshakeUser(auth));
     } catch (err) {
       next(withData(err instanceof ApiError ? err : new ApiError('invalid_query', 'userId could not be read')));
       return;
@@ -80,6 +100,7 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
       deps,
       chatId,
       resume.data,
+      data.principal,
       {
         kind: 'socketio',
         send: (frame) => socket.emit(frame.mt, frame),
@@ -103,11 +124,18 @@ export function attachSocketIo(httpServer: HttpServer, deps: ConnectionDeps, opt
   });
 
   chat.on('connection', (socket: Socket) => {
-    const { connection, userId } = socket.data as HandshakeData;
+    const { connection, userId, principal } = socket.data as HandshakeData;
     // Joined synchronously (the Redis adapter keeps rooms per node), before the client can act on its connect.
     if (userId !== undefined) socket.join(userRoom(userId));
     if (connection === undefined) {
       acceptUserLevelOnly(socket, deps);
+      // A chat connection closes itself when its token expires; a user-level one is closed here.
+      const cancelExpiry = onTokenExpiry(principal, () => {
+        const expired = errorFrame('token_expired', 'token expired; reconnect with a fresh token');
+        socket.emit(expired.mt, expired);
+        socket.disconnect(true);
+      });
+      socket.on('disconnect', cancelExpiry);
       return;
     }
     const handle = (input: unknown): void => {

@@ -3,14 +3,16 @@ import { formatEventId, parseEventId } from '@ragstream/protocol';
 import type { Request, Response, Router } from 'express';
 import express from 'express';
 import { ApiError } from '../api-error.ts';
+import { requestPrincipal } from '../auth/authenticator.ts';
 import type { ConnectionDeps } from '../chat-connection.ts';
 import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
 
 const HEARTBEAT_MS = 15_000;
 
 /**
- * SSE carries the chat's frames: confirmations and errors answer the REST requests. The one
- * `error` an event stream carries is `slow_consumer`, right before the node ends it.
+ * SSE carries the chat's frames: confirmations and errors answer the REST requests. The
+ * `error` events a stream carries are `slow_consumer` and `token_expired`, right before the
+ * node ends it.
  */
 type SseFrame = Exclude<ServerFrame, { mt: 'message_upload_confirm' }>;
 
@@ -18,7 +20,9 @@ type SseFrame = Exclude<ServerFrame, { mt: 'message_upload_confirm' }>;
  * `GET /chat/:chatId/events`: the chat's generation frames as Server-Sent Events,
  * ids `<generationId>:<seq>`, resumed from `Last-Event-ID` (or `?lastEventId=`,
  * since EventSource cannot set headers on its first request after a page reload).
- * Messages and stop go over REST.
+ * Messages and stop go over REST. With authentication on, the token comes in
+ * `Authorization: Bearer` or `?token=` (EventSource cannot set headers), checked before this
+ * router by `authenticateRequests`; the stream ends when it expires.
  */
 export function sseRouter(deps: ConnectionDeps): Router {
   const router = express.Router();
@@ -40,10 +44,14 @@ export function sseRouter(deps: ConnectionDeps): Router {
       res.write(`${id}data: ${JSON.stringify(frame)}\n\n`);
     };
     const pending: SseFrame[] = [];
-    const connection = await ChatConnection.open(deps, chatId, resume, {
+    const connection = await ChatConnection.open(deps, chatId, resume, requestPrincipal(req), {
       kind: 'sse',
       send: (frame) => {
-        if (frame.mt === 'message_upload_confirm') return;
+        if (
+          frame.mt === 'message_upload_confirm' ||
+          (frame.mt === 'error' && frame.code !== 'token_expired' && frame.code !== 'slow_consumer')
+        )
+          return;
         if (res.headersSent) write(frame);
         else pending.push(frame);
       },

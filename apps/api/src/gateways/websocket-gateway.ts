@@ -6,14 +6,27 @@ import type { Logger } from '@ragstream/runtime';
 import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import { ApiError } from '../api-error.ts';
+import type { Authenticator } from '../auth/authenticator.ts';
+import { bearerToken } from '../auth/authenticator.ts';
 import type { ConnectionDeps, DisconnectReason } from '../chat-connection.ts';
 import { ChatConnection, SLOW_CONSUMER_CLOSE_GRACE_MS } from '../chat-connection.ts';
 import type { OriginPolicy } from '../http/origin-policy.ts';
 
 const PATH = /^\/chat\/ws\/([^/]+)\/?$/;
 
-/** Close codes in the application range, one per reason a connection cannot be opened. */
-const CLOSE_CODES: Partial<Record<string, number>> = { chat_not_found: 4404, invalid_query: 4400, too_many_connections: 4429 };
+/** Close codes in the application range, one per reason a connection cannot be opened; 1013: try again later. */
+const CLOSE_CODES: Partial<Record<string, number>> = {
+  chat_not_found: 4404,
+  invalid_query: 4400,
+  unauthorized: 4401,
+  token_expired: 4401,
+  forbidden: 4403,
+  too_many_connections: 4429,
+  unavailable: 1013,
+};
+
+/** The subprotocol that carries a token from a browser, which cannot set headers: `new WebSocket(url, ['bearer', jwt])`. */
+export const BEARER_SUBPROTOCOL = 'bearer';
 
 /**
  * Why the server ends an open connection: 1001 going away, 1011 an error on its side, 1008 a
@@ -25,21 +38,35 @@ const DISCONNECT: Record<DisconnectReason, { code: number; reason: string }> = {
   slow_consumer: { code: 1008, reason: 'slow consumer: too much unread; reconnect and resume' },
   // 1008 policy violation: the error frame before it names the limit.
   abuse: { code: 1008, reason: 'far past a rate limit; slow down before reconnecting' },
+  token_expired: { code: 4401, reason: 'token expired; reconnect with a fresh token and resume' },
 };
 
 export interface WebSocketOptions {
   /** CORS_ORIGIN: a browser's upgrade from another origin is refused with 403 before any chat is opened. */
   origins: OriginPolicy;
+  authenticator: Authenticator;
   logger: Logger;
 }
 
 /**
  * The seed's plain WebSocket at `/chat/ws/:chatId`, JSON frames with `mt`; resume
  * with `?generationId=&lastSeq=`. Frames over the transport limit close the socket
- * (1009); everything smaller gets an answer or an `error` frame.
+ * (1009); everything smaller gets an answer or an `error` frame. With authentication on, the
+ * token comes in `?token=`, `Authorization: Bearer`, or the `bearer` subprotocol followed by the
+ * token (`Sec-WebSocket-Protocol: bearer, <jwt>`); a connection without a valid one gets an
+ * `error` frame and close code 4401.
  */
-export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { origins, logger }: WebSocketOptions): WebSocketServer {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: TRANSPORT_MAX_FRAME_BYTES });
+export function attachWebSocket(
+  httpServer: HttpServer,
+  deps: ConnectionDeps,
+  { origins, authenticator, logger }: WebSocketOptions,
+): WebSocketServer {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: TRANSPORT_MAX_FRAME_BYTES,
+    // Never echo the token: a client that offers `bearer` gets `bearer`; otherwise its first offer, as `ws` does by default.
+    handleProtocols: (offered) => (offered.has(BEARER_SUBPROTOCOL) ? BEARER_SUBPROTOCOL : ([...offered][0] ?? false)),
+  });
 
   httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = parseUrl(req.url ?? '/');
@@ -50,13 +77,14 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { 
       refuseUpgrade(socket, 403, { code: 'origin_not_allowed', message: 'this origin may not use the API; see CORS_ORIGIN' });
       return;
     }
+    const token = url.searchParams.get('token') ?? bearerToken(req.headers.authorization) ?? subprotocolToken(req);
     wss.handleUpgrade(req, socket, head, (ws) => {
-      void accept(ws, decodePathSegment(match[1] ?? ''), url.searchParams, req.url ?? '');
+      void accept(ws, decodePathSegment(match[1] ?? ''), url.searchParams, token ?? undefined, req.url ?? '');
     });
   });
 
   /** `rawUrl`: the request's URL for the log, which cuts credentials (`?token=`) out of it. */
-  async function accept(ws: WebSocket, chatId: string, query: URLSearchParams, rawUrl: string): Promise<void> {
+  async function accept(ws: WebSocket, chatId: string, query: URLSearchParams, token: string | undefined, rawUrl: string): Promise<void> {
     const early: string[] = [];
     const collect = (data: RawData): void => {
       early.push(data.toString());
@@ -70,8 +98,9 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { 
     });
     let connection: ChatConnection;
     try {
+      const principal = await authenticator.authenticate(token);
       if (!resume.success) throw new ApiError('invalid_query', 'generationId must be a string and lastSeq a non-negative integer');
-      connection = await ChatConnection.open(deps, chatId, resume.data, {
+      connection = await ChatConnection.open(deps, chatId, resume.data, principal, {
         kind: 'websocket',
         send: (frame) => {
           if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
@@ -93,7 +122,7 @@ export function attachWebSocket(httpServer: HttpServer, deps: ConnectionDeps, { 
       else logger.debug('websocket open refused', { chatId, url: rawUrl, code: error.code });
       ws.send(JSON.stringify(error.toFrame()));
       deps.metrics.errorSent(error.code);
-      ws.close(CLOSE_CODES[error.code] ?? 1011, error.message);
+      ws.close(CLOSE_CODES[error.code] ?? 1011, closeReason(error.message));
       return;
     }
     ws.off('message', collect);
@@ -130,4 +159,18 @@ function decodePathSegment(segment: string): string {
   } catch {
     return segment;
   }
+}
+
+/** `Sec-WebSocket-Protocol: bearer, <token>`: the offer after `bearer` is the token. */
+function subprotocolToken(req: IncomingMessage): string | undefined {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const at = offered.indexOf(BEARER_SUBPROTOCOL);
+  return at < 0 ? undefined : offered[at + 1];
+}
+
+/** A close reason has at most 123 bytes of UTF-8 (a longer one throws); a message naming a long chat id is cut. */
+function closeReason(message: string): string {
+  let reason = message;
+  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
+  return reason;
 }

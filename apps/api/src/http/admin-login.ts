@@ -13,25 +13,24 @@ export function loginPage(problem?: string): string {
 <body><main>
 <h1>RagStream admin</h1>${notice}
 <form method="post" action="${ADMIN_LOGIN_PATH}">
-<label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
+<label>Admin token or an admin's JWT <input type="password" name="token" autocomplete="current-password" required autofocus></label>
 <button type="submit">Sign in</button>
 </form>
 </main></body></html>`;
 }
 
-/** Browser sign-in with the admin token: the answer is an HttpOnly session cookie, then the board. */
+/** Browser sign-in with the admin token (or an admin's JWT): the answer is an HttpOnly session cookie, then the board. */
 export function adminLoginRoutes(auth: AdminAuth, boardPath: string): Router {
   const router = Router();
   router.get(ADMIN_LOGIN_PATH, (_req, res) => {
     sendPage(res, 200, loginPage());
   });
-  router.post(ADMIN_LOGIN_PATH, express.urlencoded({ extended: false, limit: '4kb' }), (req, res) => {
+  router.post(ADMIN_LOGIN_PATH, express.urlencoded({ extended: false, limit: '16kb' }), async (req, res) => {
     const token: unknown = (req.body as Record<string, unknown> | undefined)?.token;
-    if (typeof token !== 'string' || !auth.acceptsToken(token)) {
+    if (typeof token !== 'string' || !(await auth.login(token, req, res))) {
       sendPage(res, 401, loginPage('That token is not valid.'));
       return;
     }
-    auth.startSession(req, res);
     res.redirect(303, boardPath);
   });
   router.post('/admin/logout', (_req, res) => {

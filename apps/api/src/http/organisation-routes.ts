@@ -10,9 +10,11 @@ import {
 import type { IngestionQueue } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { DocumentRecord, KnowledgeStore } from '@ragstream/store';
-import type { Request, Response, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import express from 'express';
 import { ApiError } from '../api-error.ts';
+import { canAdminister, canChangeOrganisation, canReadOrganisation } from '../auth/access.ts';
+import { requestPrincipal } from '../auth/authenticator.ts';
 import { incomingTraceId, startTrace } from '../message-trace.ts';
 import { parseBody, parseQuery } from './validate.ts';
 
@@ -39,6 +41,10 @@ const documentNotFound = (id: string): ApiError => new ApiError('document_not_fo
 /**
  * Organisations (their profile is the context of answers) and their documents.
  * Document routes parse their own bodies, so mount this router before a general JSON parser.
+ * With authentication on, members (the token's organisation) read their organisation, and
+ * another organisation reads as one that does not exist; changing the profile or the documents
+ * needs `org_role: "admin"` for one's own organisation or `role: "admin"` (any organisation),
+ * and creating an organisation or listing them all needs `role: "admin"`.
  */
 export function organisationRoutes({ knowledge, ingestion, logger, documents }: OrganisationRoutesDeps): Router {
   const router = express.Router();
@@ -55,6 +61,21 @@ export function organisationRoutes({ knowledge, ingestion, logger, documents }: 
   const requireOrganisation = async (id: string): Promise<void> => {
     if (!(await knowledge.getOrganisation(id))) throw organisationNotFound(id);
   };
+
+  /** Before any body is read: a non-member gets the 404 of an unknown organisation, a member who may not change it 403. */
+  const access =
+    (need: 'read' | 'change'): RequestHandler =>
+    (req, _res, next) => {
+      const principal = requestPrincipal(req);
+      const id = String(req.params.organisationId);
+      if (!canReadOrganisation(principal, id)) throw organisationNotFound(id);
+      if (need === 'change' && !canChangeOrganisation(principal, id)) {
+        throw new ApiError('forbidden', `changing organisation ${id} needs org_role "admin" in it, or role "admin"`);
+      }
+      next();
+    };
+  const read = access('read');
+  const change = access('change');
 
   /** A JSON body `{ title, format, content }`, or the raw text with its content type and `?title=`. */
   const uploadBody = (req: Request): DocumentUploadBody => {
@@ -100,29 +121,42 @@ export function organisationRoutes({ knowledge, ingestion, logger, documents }: 
     trace.log.info('document queued for ingestion', { revision, jobId, format: document.format, bytes: document.bytes });
   };
 
-  router.post('/organisations', profileJson, async (req, res) => {
+  const adminOnly: RequestHandler = (req, _res, next) => {
+    if (!canAdminister(requestPrincipal(req))) throw new ApiError('forbidden', 'creating an organisation needs role "admin"');
+    next();
+  };
+
+  router.post('/organisations', adminOnly, profileJson, async (req, res) => {
     res.status(201).json(await knowledge.createOrganisation(parseBody(organisationBodySchema, req.body)));
   });
 
   router.get('/organisations', async (req, res) => {
-    res.json(await knowledge.listOrganisations(parseQuery(pageQuerySchema, req.query)));
+    const page = parseQuery(pageQuerySchema, req.query);
+    const principal = requestPrincipal(req);
+    if (canAdminister(principal)) {
+      res.json(await knowledge.listOrganisations(page));
+      return;
+    }
+    // A member sees their own organisation only.
+    const own = principal === undefined ? undefined : await knowledge.getOrganisation(principal.organisationId);
+    res.json({ items: own ? [own] : [], nextCursor: null });
   });
 
-  router.get('/organisations/:organisationId', async (req, res) => {
+  router.get('/organisations/:organisationId', read, async (req, res) => {
     const id = String(req.params.organisationId);
     const organisation = await knowledge.getOrganisation(id);
     if (!organisation) throw organisationNotFound(id);
     res.json(organisation);
   });
 
-  router.put('/organisations/:organisationId', profileJson, async (req, res) => {
+  router.put('/organisations/:organisationId', change, profileJson, async (req, res) => {
     const id = String(req.params.organisationId);
     const organisation = await knowledge.updateOrganisation(id, parseBody(organisationPatchSchema, req.body));
     if (!organisation) throw organisationNotFound(id);
     res.json(organisation);
   });
 
-  router.post('/organisations/:organisationId/documents', documentJson, rawText, rawPdf, async (req, res) => {
+  router.post('/organisations/:organisationId/documents', change, documentJson, rawText, rawPdf, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const body = uploadBody(req);
     await requireOrganisation(organisationId);
@@ -132,7 +166,7 @@ export function organisationRoutes({ knowledge, ingestion, logger, documents }: 
     res.status(202).json(document);
   });
 
-  router.put('/organisations/:organisationId/documents/:documentId', documentJson, rawText, rawPdf, async (req, res) => {
+  router.put('/organisations/:organisationId/documents/:documentId', change, documentJson, rawText, rawPdf, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const documentId = String(req.params.documentId);
     const body = uploadBody(req);
@@ -142,21 +176,21 @@ export function organisationRoutes({ knowledge, ingestion, logger, documents }: 
     res.status(202).json(document);
   });
 
-  router.get('/organisations/:organisationId/documents', async (req, res) => {
+  router.get('/organisations/:organisationId/documents', read, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const page = parseQuery(pageQuerySchema, req.query);
     await requireOrganisation(organisationId);
     res.json(await knowledge.listDocuments(organisationId, page));
   });
 
-  router.get('/organisations/:organisationId/documents/:documentId', async (req, res) => {
+  router.get('/organisations/:organisationId/documents/:documentId', read, async (req, res) => {
     const documentId = String(req.params.documentId);
     const document = await knowledge.getDocument(String(req.params.organisationId), documentId);
     if (!document) throw documentNotFound(documentId);
     res.json(document);
   });
 
-  router.delete('/organisations/:organisationId/documents/:documentId', async (req, res) => {
+  router.delete('/organisations/:organisationId/documents/:documentId', change, async (req, res) => {
     const organisationId = String(req.params.organisationId);
     const documentId = String(req.params.documentId);
     if (!(await knowledge.deleteDocument(organisationId, documentId))) throw documentNotFound(documentId);

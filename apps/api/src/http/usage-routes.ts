@@ -6,6 +6,8 @@ import type { KnowledgeStore } from '@ragstream/store';
 import type { Router } from 'express';
 import express from 'express';
 import { ApiError } from '../api-error.ts';
+import { actingUser } from '../auth/access.ts';
+import { requestPrincipal } from '../auth/authenticator.ts';
 import type { AdminAuth } from './admin-auth.ts';
 import { parseQuery } from './validate.ts';
 
@@ -20,20 +22,24 @@ export interface UsageRoutesDeps {
 
 /**
  * `GET /usage`: the caller's own token counts for today and this month (UTC), with their
- * quotas and reset times, and its answers in progress. Until requests carry a verified token,
- * the caller names itself with `?userId=`.
+ * quotas and reset times, and its answers in progress. The caller is the token's user; with
+ * authentication off, it names itself with `?userId=`.
  * `GET /organisations/:organisationId/usage`: the same for an organisation, for admins only.
  */
 export function usageRoutes(deps: UsageRoutesDeps): Router {
   const router = express.Router();
 
   router.get('/usage', async (req, res) => {
-    const { userId } = parseQuery(usageQuerySchema, req.query);
+    const principal = requestPrincipal(req);
+    // With authentication on, the token says who asks (`?userId=` may repeat it); without, `?userId=` does.
+    const { userId } = principal
+      ? { userId: actingUser(principal, queryUserId(req)) ?? principal.userId }
+      : parseQuery(usageQuerySchema, req.query);
     res.json(await report(deps, 'user', userId));
   });
 
   router.get('/organisations/:organisationId/usage', async (req, res) => {
-    if (!deps.admin.isAdmin(req)) {
+    if (!(await deps.admin.isAdmin(req))) {
       res.set('www-authenticate', 'Bearer realm="ragstream-admin"');
       throw new ApiError('unauthorized', 'admin credentials are missing or invalid');
     }
@@ -71,4 +77,8 @@ function periodUsage(count: PeriodCount): PeriodUsage {
     limit: count.limit,
     resetAt: count.resetAt.toISOString(),
   };
+}
+
+function queryUserId(req: express.Request): string | undefined {
+  return typeof req.query.userId === 'string' ? req.query.userId : undefined;
 }
