@@ -160,6 +160,17 @@ describe('authentication and ownership on every transport (HS256, issuer and aud
       expectError(await alice.get('/chat/user/nobody-at-all'), 403, 'forbidden');
     });
 
+    it('GET /usage reports the token’s user; another user’s usage is 403, and the organisation’s needs an admin', async () => {
+      const own = await alice.get<{ scope: string; id: string }>('/usage');
+      expect(own.status).toBe(200);
+      expect(own.body).toMatchObject({ scope: 'user', id: 'alice' });
+      expect((await alice.get<{ id: string }>('/usage?userId=alice')).body.id).toBe('alice');
+      expectError(await alice.get('/usage?userId=bob'), 403, 'forbidden');
+      expect((await alice.get(`/organisations/${DEFAULT_ORG}/usage`)).status).toBe(401);
+      const admin = anonymous.as(await token('root', { role: 'admin' }));
+      expect((await admin.get<{ scope: string }>(`/organisations/${DEFAULT_ORG}/usage`)).body).toMatchObject({ scope: 'organisation' });
+    });
+
     it('a body whose userId is not the token’s sub gets 403 and nothing is stored or enqueued', async () => {
       const chatId = await alice.createChat('alice');
       const before = (await alice.get<Page<Chat>>('/chat/user/alice')).body.items.length;
