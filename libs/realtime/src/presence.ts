@@ -86,18 +86,23 @@ export class Presence {
       this.commands = this.redis as Redis & PresenceCommands;
     }
     const now = Date.now();
-    const written = await this.commands.rsConnectWithin(
-      this.keyOf(id),
-      this.nodeId,
-      count,
-      now + ENTRY_TTL_MS,
-      now,
-      limit,
-      ENTRY_TTL_MS * 2,
-    );
+    let written: number;
+    try {
+      written = await this.commands.rsConnectWithin(this.keyOf(id), this.nodeId, count, now + ENTRY_TTL_MS, now, limit, ENTRY_TTL_MS * 2);
+    } catch (err) {
+      // Not counted after all; the next heartbeat writes this node's true count.
+      this.forget(id);
+      throw err;
+    }
     if (written === 1) return true;
     await this.disconnected(id);
     return false;
+  }
+
+  private forget(id: string): void {
+    const count = (this.counts.get(id) ?? 1) - 1;
+    if (count > 0) this.counts.set(id, count);
+    else this.counts.delete(id);
   }
 
   async disconnected(chatId: string): Promise<void> {
