@@ -83,8 +83,15 @@ export class ChatService {
     if (!chat) throw chatNotFound(chatId);
     if (admission) {
       const { clientMessageId } = input;
-      const resent = clientMessageId === undefined ? null : await this.deps.store.findMessageByClientId(chatId, clientMessageId);
-      if (!resent) await this.deps.limits.check(admission.caller, { answer: admission.answer });
+      // Looked up while the limits are read: a resend is confirmed whatever they say.
+      const [resent, refusal] = await Promise.all([
+        clientMessageId === undefined ? null : this.deps.store.findMessageByClientId(chatId, clientMessageId),
+        this.deps.limits.check(admission.caller, { answer: admission.answer }).then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+      ]);
+      if (!resent && refusal !== undefined) throw refusal;
     }
     const { value, created } = await this.deps.store.createMessage({
       chatId,
@@ -149,7 +156,7 @@ export class ChatService {
       return undefined;
     }
     if (admission.kind === 'refused') {
-      // Checked before storing too; only a race with another node's admission lands here. Nothing of the message is kept.
+      // Checked before storing too; only a race with another admission lands here. Nothing of the message is kept.
       if (stored.created) await this.deps.store.deleteMessage(stored.message.chatId, stored.message.id);
       log.info('answer refused: too many in progress', { scope: admission.scope, inProgress: admission.inProgress });
       throw tooManyAnswers(admission.scope, admission.limit);

@@ -332,7 +332,8 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       expect(await lifecycle.admit(third, limits)).toEqual({ kind: 'refused', scope: 'user', inProgress: 2, limit: 2 });
       expect(await redis.exists(keys.generationMeta(third.generationId))).toBe(0);
       expect(await lifecycle.head(c)).toBeUndefined();
-      expect(await redis.sismember(keys.answersInProgress('user', caller.userId), third.generationId)).toBe(0);
+      expect(await redis.zscore(keys.answersInProgress('user', caller.userId), third.generationId)).toBeNull();
+      expect(await redis.zscore(keys.answersInProgress('organisation', caller.organisationId), third.generationId)).toBeNull();
       await admitted(second);
       expect(await lifecycle.inProgress(caller)).toEqual({ user: 2, organisation: 2 });
       expect(await lifecycle.inProgress({ userId: caller.userId })).toEqual({ user: 2, organisation: 0 });
@@ -411,16 +412,50 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       }
     });
 
-    it('a generation whose records expired (its processes all died) no longer counts', async () => {
+    it('a lease that lapsed (its processes all died) no longer counts, and is pruned by the next admission', async () => {
       const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
       const first = await message(await newChat(), 'one', caller);
       const second = await message(await newChat(), 'two', caller);
       await admitted(first);
       await admitted(second);
-      await redis.del(keys.generationMeta(first.generationId));
+      // Lapsed: scored in the past, as it would be GENERATION_TTL_SECONDS after it was taken.
+      for (const scope of ['user', 'organisation'] as const) {
+        const set = keys.answersInProgress(scope, scope === 'user' ? caller.userId : caller.organisationId);
+        await redis.zadd(set, 'XX', 1, first.generationId);
+      }
       expect(await lifecycle.inProgress(caller)).toEqual({ user: 1, organisation: 1 });
       await admitted(await message(await newChat(), 'three', caller));
-      expect(await redis.smembers(keys.answersInProgress('user', caller.userId))).not.toContain(first.generationId);
+      expect(await redis.zscore(keys.answersInProgress('user', caller.userId), first.generationId)).toBeNull();
+    });
+
+    it('a lease lapses with the generation’s TTL', async () => {
+      const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
+      const data = await message(await newChat(), 'one', caller);
+      const before = Date.now();
+      await admitted(data);
+      const lapses = Number(await redis.zscore(keys.answersInProgress('user', caller.userId), data.generationId));
+      // This lifecycle's TTL is 120 s; Redis's clock and this one's agree to well within a second here.
+      expect(lapses - before).toBeGreaterThan(119_000);
+      expect(lapses - before).toBeLessThan(121_000);
+      expect(await redis.pttl(keys.answersInProgress('user', caller.userId))).toBeGreaterThan(119_000);
+    });
+
+    it('without limits the lease is taken all the same, so that the counts stay true', async () => {
+      const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
+      const data = await message(await newChat(), 'one', caller);
+      expect(await lifecycle.admit(data)).toMatchObject({ kind: 'admitted' });
+      expect(await lifecycle.inProgress(caller)).toEqual({ user: 1, organisation: 1 });
+      await finishRunning(data);
+      expect(await lifecycle.inProgress(caller)).toEqual({ user: 0, organisation: 0 });
+    });
+
+    it('a finished generation admitted again (a late resend) takes no lease', async () => {
+      const caller = { userId: `u-${randomUUID()}`, organisationId: `o-${randomUUID()}` };
+      const data = await message(await newChat(), 'one', caller);
+      await admitted(data);
+      await finishRunning(data);
+      expect(await lifecycle.admit(data, limits)).toEqual({ kind: 'finished' });
+      expect(await lifecycle.inProgress(caller)).toEqual({ user: 0, organisation: 0 });
     });
   });
 });

@@ -5,10 +5,12 @@ import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { newMessageId } from '@ragstream/store';
 import type { Redis } from 'ioredis';
+import type { AnswerLimits, AnswerOwner, AnswersInProgress } from './answer-leases.ts';
+import { AnswerLeases, NO_ANSWER_LIMITS } from './answer-leases.ts';
 import { generationLogFields } from './generation-log-fields.ts';
 import type { GenerationQueue } from './generation-queue.ts';
 import { LIVE_JOB_STATES } from './generation-queue.ts';
-import type { LifecycleCommands } from './lifecycle-scripts.ts';
+import type { LifecycleCommands, ScriptReply } from './lifecycle-scripts.ts';
 import { defineLifecycleCommands } from './lifecycle-scripts.ts';
 
 /** Keeps a chat's pending generations long after any single answer could run. */
@@ -16,25 +18,11 @@ const FIFO_TTL_SECONDS = 7 * 24 * 3600;
 /** A stop retries this often when the chat's generations change under it. */
 const STOP_TRIES = 5;
 
-/** Answers in progress allowed at once; 0 means no limit. */
-export interface AnswerLimits {
-  perUser: number;
-  perOrganisation: number;
-}
-
-export const NO_ANSWER_LIMITS: AnswerLimits = { perUser: 0, perOrganisation: 0 };
-
 export type Admission =
   | { kind: 'admitted'; position: number }
   | { kind: 'finished' }
   /** Nothing was written: the user (or organisation) has `inProgress` answers admitted and not finished. */
   | { kind: 'refused'; scope: LimitScope; inProgress: number; limit: number };
-
-/** Answers admitted and not finished, for one user and that user's organisation. */
-export interface AnswersInProgress {
-  user: number;
-  organisation: number;
-}
 
 export type Begin =
   | { kind: 'started'; attempt: number; startedAt: number }
@@ -82,7 +70,7 @@ export interface LifecycleDeps {
  *
  * | state      | event                    | guard                      | effect |
  * |------------|--------------------------|----------------------------|--------|
- * | -          | admit (API)              | not finished; new: user's and organisation's answers in progress under their limits | FIFO push once, payload kept, listed in the user's and organisation's answer sets; then the job is added |
+ * | -          | admit (API)              | not finished; the user's and organisation's leases taken under their limits | FIFO push once, payload kept; then the job is added |
  * | queued     | begin (worker)           | not the head               | wait: job delayed; a head without a live job is re-added from its payload, or ended failed |
  * | queued     | begin                    | head, stop requested       | end unrun as stopped |
  * | queued/running | begin                | head                       | attempt + 1 (a retry or takeover supersedes the old attempt) |
@@ -90,11 +78,12 @@ export interface LifecycleDeps {
  * | running n  | finish n                 | attempt = n, not done; with a stop only `stopped` | terminal frame, done, status, message id |
  * | any        | stop (API or abandon)    | not done                   | cancel set, workers told (fast path); waiting jobs removed and ended unrun as stopped |
  * | any        | end unrun (no worker runs it: removed, failed for good, lost) | not done | terminal frame of the current attempt's streamed text |
- * | finished   | complete                 | -                          | bot message stored once under the announced id; FIFO pop; next head promoted |
+ * | finished   | complete                 | -                          | bot message stored once under the announced id; FIFO pop; leases given back; next head promoted |
  *
- * Answers in progress (admitted, not finished) are counted from these records by the admit
- * script, never kept as a separate counter: `finish` (done) is the release on every path, and
- * a meta hash that expired no longer counts, so a crashed process cannot leak a slot.
+ * Answers in progress (admitted, not completed) hold a lease of their user's and of their
+ * organisation's (answer-leases.ts). `complete` follows every ending, so it gives them back
+ * on every path; a lease lapses by itself after the generation's TTL, so that an answer
+ * whose processes all died stops counting.
  *
  * A superseded attempt can do nothing but stop: its appends and its finish are refused,
  * and only a finished generation hands the chat's turn on. The stored message follows
@@ -103,9 +92,11 @@ export interface LifecycleDeps {
  */
 export class GenerationLifecycle {
   private readonly redis: Redis & LifecycleCommands;
+  private readonly leases: AnswerLeases;
 
   constructor(private readonly deps: LifecycleDeps) {
     this.redis = defineLifecycleCommands(deps.redis);
+    this.leases = new AnswerLeases(deps.redis, deps.keys, deps.ttlSeconds);
   }
 
   /** The generation whose turn it is in a chat, if any. */
@@ -120,64 +111,41 @@ export class GenerationLifecycle {
    */
   async admit(data: GenerateJobData, limits: AnswerLimits = NO_ANSWER_LIMITS): Promise<Admission> {
     const payload = generateJobSchema.parse(data);
-    const { keys, ttlSeconds } = this.deps;
-    const sets = this.answerSets(payload.userId, payload.organisationId);
-    const ids = await this.membersOf(sets);
-    const reply = await this.redis.rsAdmit(
-      4 + ids.length,
+    const { ttlSeconds } = this.deps;
+    const owner = ownerOf(payload);
+    const limited = limits.perUser > 0 || limits.perOrganisation > 0;
+    // Without limits the lease cannot be refused, so it goes with the admission, in the same round trip.
+    const [reservation, reply] = await Promise.all([
+      this.leases.reserve(owner, payload.generationId, limits),
+      limited ? undefined : this.runAdmit(payload, ttlSeconds),
+    ]);
+    if (reservation.kind === 'refused') return reservation;
+    const [kind, position] = reply ?? (await this.runAdmit(payload, ttlSeconds));
+    if (kind === 'admitted') return { kind, position: Number(position) };
+    if (kind === 'finished') {
+      // Completed before: its lease was given back then, and is not taken again.
+      await this.leases.release(owner, payload.generationId);
+      return { kind };
+    }
+    throw new Error(`unexpected admit reply ${JSON.stringify([kind, position])}`);
+  }
+
+  private runAdmit(payload: GenerateJobData, ttlSeconds: number): Promise<ScriptReply> {
+    const { keys } = this.deps;
+    return this.redis.rsAdmit(
       keys.chatFifo(payload.chatId),
       keys.generationMeta(payload.generationId),
-      ...sets,
-      ...ids.map((id) => keys.generationMeta(id)),
       payload.generationId,
       payload.chatId,
       JSON.stringify(payload),
       ttlSeconds,
       FIFO_TTL_SECONDS,
-      limits.perUser,
-      limits.perOrganisation,
-      ...ids,
     );
-    const [kind, a, b] = reply;
-    if (kind === 'finished') return { kind };
-    if (kind === 'admitted') return { kind, position: Number(a) };
-    if (kind === 'refused' && (a === 'user' || a === 'organisation')) {
-      return { kind, scope: a, inProgress: Number(b), limit: a === 'user' ? limits.perUser : limits.perOrganisation };
-    }
-    throw new Error(`unexpected admit reply ${JSON.stringify(reply)}`);
   }
 
-  /**
-   * Answers admitted and not finished, of a user and of an organisation (counted as the admit
-   * script counts them); 0 for the one not asked about.
-   */
-  async inProgress(owner: { userId?: string | undefined; organisationId?: string | undefined }): Promise<AnswersInProgress> {
-    const { keys } = this.deps;
-    const scopes = (['user', 'organisation'] as const).flatMap((scope) => {
-      const id = scope === 'user' ? owner.userId : owner.organisationId;
-      return id === undefined ? [] : [{ scope, set: keys.answersInProgress(scope, id) }];
-    });
-    const counts: AnswersInProgress = { user: 0, organisation: 0 };
-    if (scopes.length === 0) return counts;
-    const sets = scopes.map((s) => s.set);
-    const ids = await this.membersOf(sets);
-    const metas = ids.map((id) => keys.generationMeta(id));
-    const reply = await this.redis.rsCountInProgress(sets.length + ids.length, ...sets, ...metas, sets.length, ...ids);
-    scopes.forEach(({ scope }, i) => {
-      counts[scope] = reply[i] ?? 0;
-    });
-    return counts;
-  }
-
-  private answerSets(userId: string, organisationId: string): [string, string] {
-    const { keys } = this.deps;
-    return [keys.answersInProgress('user', userId), keys.answersInProgress('organisation', organisationId)];
-  }
-
-  /** The sets' members, once each: the scripts check each one's meta hash. */
-  private async membersOf(sets: readonly string[]): Promise<string[]> {
-    const members = await Promise.all(sets.map((set) => this.redis.smembers(set)));
-    return [...new Set(members.flat())];
+  /** Answers admitted and not completed, of a user and of an organisation; 0 for the one not asked about. */
+  inProgress(owner: Partial<AnswerOwner>): Promise<AnswersInProgress> {
+    return this.leases.count(owner);
   }
 
   /** Whether the generation's answer is stored already (its state may have expired long after). */
@@ -257,7 +225,7 @@ export class GenerationLifecycle {
     if (finished.result === -1) return { kind: 'superseded', reason: 'done' };
     if (finished.result === -2) return { kind: 'superseded', reason: 'fenced' };
     log.info('generation finished', { status, botMessageId: messageId, chars: end.text.length, sources: end.sources.length });
-    await this.complete(id.chatId, id.generationId, askedAt, log, finished.logged);
+    await this.complete(id.chatId, id.generationId, askedAt, log, finished.logged, finished.owner);
     return { kind: 'finished', status, messageId };
   }
 
@@ -280,7 +248,7 @@ export class GenerationLifecycle {
       const ended = await this.runFinish(id, '*', { status, text, sources: [], error }, messageId);
       // A positive reply is the terminal frame's seq; otherwise someone else ended it first.
       if (ended.result > 0) log.info('generation ended without running', { status, botMessageId: messageId, error });
-      await this.complete(chatId, generationId, undefined, log, ended.logged);
+      await this.complete(chatId, generationId, undefined, log, ended.logged, ended.owner);
       return;
     }
     await this.complete(chatId, generationId, undefined, log);
@@ -324,7 +292,9 @@ export class GenerationLifecycle {
    * A finished generation's bot message, stored once under the id its terminal frame
    * announced; then the terminal frame is published (so that a client that reads the
    * chat when it arrives finds the answer) and the turn moves on. Repeating it is
-   * harmless: clients drop a frame whose seq they have.
+   * harmless: clients drop a frame whose seq they have. The answer's leases are given back
+   * before clients hear of its end, so that the next message they send finds its place;
+   * `owner`: the answer's, when the finisher read it (else it is read at the end).
    */
   async complete(
     chatId: string,
@@ -332,6 +302,7 @@ export class GenerationLifecycle {
     askedAt?: number,
     log: Logger = this.generationLog({ chatId, generationId }),
     logged?: string,
+    owner?: AnswerOwner,
   ): Promise<ChatMessage | undefined> {
     const { keys } = this.deps;
     // The finishing attempt knows the line it logged; anyone else reads it back.
@@ -340,16 +311,19 @@ export class GenerationLifecycle {
     let message: ChatMessage | undefined;
     if (raw !== null && terminal?.mt === 'chat_message_bot_complete') {
       const { store } = this.deps;
-      const { value } = await store.saveBotMessage({
-        id: terminal.messageId,
-        chatId,
-        generationId,
-        text: terminal.text,
-        status: terminal.status,
-        sources: terminal.sources,
-        grounded: terminal.grounded,
-        createdAt: new Date((askedAt ?? (await this.askedAt(generationId))) + 1),
-      });
+      const [{ value }] = await Promise.all([
+        store.saveBotMessage({
+          id: terminal.messageId,
+          chatId,
+          generationId,
+          text: terminal.text,
+          status: terminal.status,
+          sources: terminal.sources,
+          grounded: terminal.grounded,
+          createdAt: new Date((askedAt ?? (await this.askedAt(generationId))) + 1),
+        }),
+        owner && this.leases.release(owner, generationId),
+      ]);
       // An answer to a chat deleted meanwhile is not kept.
       if (!(await store.getChat(chatId))) {
         await store.deleteMessage(chatId, value.id);
@@ -362,18 +336,21 @@ export class GenerationLifecycle {
     } else {
       log.warn('a finished generation has no terminal frame left (expired); nothing to store');
     }
-    await this.advance(chatId, generationId);
+    await this.advance(chatId, generationId, owner === undefined);
     return message;
   }
 
-  private async advance(chatId: string, generationId: string): Promise<void> {
-    const [advanced, next] = await this.redis.rsAdvance(
+  /** `release`: whether the answer's leases are still to be given back. */
+  private async advance(chatId: string, generationId: string, release: boolean): Promise<void> {
+    const [advanced, next, userId, organisationId] = await this.redis.rsAdvance(
       this.deps.keys.chatFifo(chatId),
       this.deps.keys.generationMeta(generationId),
       generationId,
     );
     if (advanced !== 1) throw new Error(`generation ${generationId} of chat ${chatId} cannot hand its turn on: it has not finished`);
-    if (next !== undefined) await this.deps.queue.promote(String(next));
+    // Without its payload (expired) the owner is unknown; its leases have lapsed by then too.
+    const owner = release ? ownerFrom(userId, organisationId) : undefined;
+    await Promise.all([owner && this.leases.release(owner, generationId), next ? this.deps.queue.promote(String(next)) : undefined]);
   }
 
   private async settleStopped(chatId: string, generationId: string): Promise<void> {
@@ -412,7 +389,7 @@ export class GenerationLifecycle {
     fence: string,
     end: AnswerEnd,
     messageId: string,
-  ): Promise<{ result: number; logged: string | undefined }> {
+  ): Promise<{ result: number; logged: string | undefined; owner: AnswerOwner | undefined }> {
     const { keys, ttlSeconds } = this.deps;
     const frame: UnsequencedFrame = {
       mt: 'chat_message_bot_complete',
@@ -426,7 +403,7 @@ export class GenerationLifecycle {
       ...(end.error === undefined ? {} : { error: end.error }),
     };
     const body = JSON.stringify(frame);
-    const result = await this.redis.rsFinish(
+    const [seq, userId, organisationId] = await this.redis.rsFinish(
       keys.generationMeta(id.generationId),
       keys.generationLog(id.generationId),
       fence,
@@ -435,6 +412,19 @@ export class GenerationLifecycle {
       ttlSeconds,
       body,
     );
-    return { result, logged: result > 0 ? `{"seq":${result},${body.slice(1)}` : undefined };
+    const result = Number(seq);
+    return {
+      result,
+      logged: result > 0 ? `{"seq":${result},${body.slice(1)}` : undefined,
+      owner: ownerFrom(userId, organisationId),
+    };
   }
+}
+
+function ownerOf(data: GenerateJobData): AnswerOwner {
+  return { userId: data.userId, organisationId: data.organisationId };
+}
+
+function ownerFrom(userId: string | number | undefined, organisationId: string | number | undefined): AnswerOwner | undefined {
+  return userId && organisationId ? { userId: String(userId), organisationId: String(organisationId) } : undefined;
 }

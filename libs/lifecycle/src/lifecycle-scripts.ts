@@ -5,76 +5,21 @@ import type { Redis } from 'ioredis';
  * (none is derived inside), so that they can move to Redis Cluster with hash tags.
  * Meta hash fields: chatId, payload (the job data, kept until the end so that a lost
  * job can be re-added), attempt, seq, attemptStartSeq, startedAt, cancel, done,
- * status, messageId. The FIFO is the chat's list of unfinished generation ids; a user's and
- * an organisation's answer sets list the generations admitted for them (see IN_PROGRESS).
+ * status, messageId. The FIFO is the chat's list of unfinished generation ids.
  */
 
 /**
- * Answers in progress, derived from the lifecycle's own records: a user's (and an
- * organisation's) set lists the generations admitted for it, and one counts while its meta
- * hash exists and is not done. Finishing is the release, whatever the ending (complete,
- * stopped, failed, a job lost with its worker), and a meta hash that expired releases too,
- * so no crash can leak a slot; members seen finished are pruned. Members added since the
- * caller read the sets have no meta key declared: they are counted (just admitted).
- * inProgress(set, firstId, firstMeta, skip): the ids read are ARGV[firstId..] and their metas
- * KEYS[firstMeta..], in the same order; `skip` is an id not counted.
+ * KEYS: fifo, meta. ARGV: generationId, chatId, payload, ttl, fifoTtl.
+ * Returns {'admitted', position} | {'finished'}. A generation admitted before (a resend) keeps its place.
  */
-const IN_PROGRESS = `
-local function inProgress(set, firstId, firstMeta, skip)
-  local metaOf = {}
-  for i = firstId, #ARGV do metaOf[ARGV[i]] = KEYS[firstMeta + i - firstId] end
-  local count = 0
-  for _, member in ipairs(redis.call('SMEMBERS', set)) do
-    if member ~= skip then
-      local meta = metaOf[member]
-      if not meta or (redis.call('EXISTS', meta) == 1 and redis.call('HGET', meta, 'done') ~= '1') then
-        count = count + 1
-      else
-        redis.call('SREM', set, member)
-      end
-    end
-  end
-  return count
-end
-`;
-
-/**
- * KEYS: fifo, meta, user's answers, organisation's answers, then the meta of each id in ARGV[8..].
- * ARGV: generationId, chatId, payload, ttl, fifoTtl, userLimit, organisationLimit (0: none), ids read from both sets.
- * Returns {'admitted', position} | {'finished'} | {'refused', 'user' | 'organisation', inProgress}.
- * A generation admitted before (a resend) is admitted again whatever the limits.
- */
-const ADMIT = `${IN_PROGRESS}
+const ADMIT = `
 if redis.call('HGET', KEYS[2], 'done') == '1' then return {'finished'} end
 local id = ARGV[1]
-if not redis.call('LPOS', KEYS[1], id) then
-  local users = inProgress(KEYS[3], 8, 5, id)
-  local userLimit = tonumber(ARGV[6])
-  if userLimit > 0 and users >= userLimit then return {'refused', 'user', users} end
-  local organisation = inProgress(KEYS[4], 8, 5, id)
-  local organisationLimit = tonumber(ARGV[7])
-  if organisationLimit > 0 and organisation >= organisationLimit then return {'refused', 'organisation', organisation} end
-end
 redis.call('HSET', KEYS[2], 'chatId', ARGV[2], 'payload', ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
 if not redis.call('LPOS', KEYS[1], id) then redis.call('RPUSH', KEYS[1], id) end
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-for i = 3, 4 do
-  redis.call('SADD', KEYS[i], id)
-  redis.call('EXPIRE', KEYS[i], ARGV[5])
-end
 return {'admitted', redis.call('LPOS', KEYS[1], id)}
-`;
-
-/**
- * KEYS: n answer sets, then the meta of each id in ARGV[2..]. ARGV: n, the ids read from the sets.
- * Returns the answers in progress of each set.
- */
-const COUNT_IN_PROGRESS = `${IN_PROGRESS}
-local n = tonumber(ARGV[1])
-local counts = {}
-for i = 1, n do counts[i] = inProgress(KEYS[i], 2, n + 1, '') end
-return counts
 `;
 
 /**
@@ -103,32 +48,41 @@ return {'started', attempt, seq, tonumber(redis.call('HGET', meta, 'startedAt'))
 
 /**
  * KEYS: meta, log. ARGV: attempt or '*' (unfenced: nobody runs it), status, messageId, ttl, terminal frame without seq.
- * Returns the terminal frame's seq, or -1 done, -2 superseded, -3 stop requested (only 'stopped' may end it).
+ * Returns {the terminal frame's seq[, userId, organisationId]} (the owner from the kept payload),
+ * or {-1} done, {-2} superseded, {-3} stop requested (only 'stopped' may end it).
  * The frame is logged, not published: clients hear of it once the answer is stored.
  */
 const FINISH = `
 local meta = KEYS[1]
 local state = redis.call('HMGET', meta, 'done', 'attempt', 'cancel')
-if state[1] == '1' then return -1 end
+if state[1] == '1' then return {-1} end
 if ARGV[1] ~= '*' then
-  if state[2] ~= ARGV[1] then return -2 end
-  if state[3] == '1' and ARGV[2] ~= 'stopped' then return -3 end
+  if state[2] ~= ARGV[1] then return {-2} end
+  if state[3] == '1' and ARGV[2] ~= 'stopped' then return {-3} end
 end
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 redis.call('RPUSH', KEYS[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[5], 2))
 redis.call('HSET', meta, 'done', '1', 'status', ARGV[2], 'messageId', ARGV[3])
 redis.call('EXPIRE', meta, ARGV[4])
 redis.call('EXPIRE', KEYS[2], ARGV[4])
-return seq
+local payload = redis.call('HGET', meta, 'payload')
+if not payload then return {seq} end
+local data = cjson.decode(payload)
+return {seq, data.userId, data.organisationId}
 `;
 
-/** KEYS: fifo, meta. ARGV: generationId. Returns {0} if not finished, else {1[, next head]}. */
+/**
+ * KEYS: fifo, meta. ARGV: generationId. Returns {0} if not finished, else {1, next head or '',
+ * userId, organisationId} (the owner from the kept payload, when it has not expired).
+ */
 const ADVANCE = `
 if redis.call('EXISTS', KEYS[2]) == 1 and redis.call('HGET', KEYS[2], 'done') ~= '1' then return {0} end
 redis.call('LREM', KEYS[1], 0, ARGV[1])
-local head = redis.call('LINDEX', KEYS[1], 0)
-if head then return {1, head} end
-return {1}
+local head = redis.call('LINDEX', KEYS[1], 0) or ''
+local payload = redis.call('HGET', KEYS[2], 'payload')
+if not payload then return {1, head} end
+local data = cjson.decode(payload)
+return {1, head, data.userId, data.organisationId}
 `;
 
 /**
@@ -162,18 +116,15 @@ return marked
 export type ScriptReply = (string | number)[];
 
 export interface LifecycleCommands {
-  rsAdmit(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<ScriptReply>;
-  rsCountInProgress(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<number[]>;
+  rsAdmit(fifo: string, meta: string, ...args: (string | number)[]): Promise<ScriptReply>;
   rsBegin(fifo: string, meta: string, log: string, ...args: (string | number)[]): Promise<ScriptReply>;
-  rsFinish(meta: string, log: string, ...args: (string | number)[]): Promise<number>;
+  rsFinish(meta: string, log: string, ...args: (string | number)[]): Promise<ScriptReply>;
   rsAdvance(fifo: string, meta: string, generationId: string): Promise<ScriptReply>;
   rsCancel(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
 }
 
 export function defineLifecycleCommands(redis: Redis): Redis & LifecycleCommands {
-  // The number of keys of these varies with the answers in progress, so it is passed first.
-  redis.defineCommand('rsAdmit', { lua: ADMIT });
-  redis.defineCommand('rsCountInProgress', { lua: COUNT_IN_PROGRESS });
+  redis.defineCommand('rsAdmit', { numberOfKeys: 2, lua: ADMIT });
   redis.defineCommand('rsBegin', { numberOfKeys: 3, lua: BEGIN });
   redis.defineCommand('rsFinish', { numberOfKeys: 2, lua: FINISH });
   redis.defineCommand('rsAdvance', { numberOfKeys: 2, lua: ADVANCE });

@@ -38,11 +38,11 @@ export class RedisKeys {
     return `${this.prefix}:cancel`;
   }
   /**
-   * Set: the generations admitted for a user's (or an organisation's) messages and not seen
-   * finished; the lifecycle counts the answers in progress from it against each one's meta hash.
+   * Sorted set: the leases of a user's (or an organisation's) answers in progress, each
+   * generation id scored by the time its lease lapses (answer-leases.ts).
    */
   answersInProgress(scope: LimitScope, id: string): string {
-    return `${this.prefix}:answers:${scope}:${id}`;
+    return `${this.prefix}:leases:${scope}:${id}`;
   }
   /** Hash: nodeId -> "<connections>:<expiresAtMs>", a user's open connections across nodes. */
   userConnections(userId: string): string {
