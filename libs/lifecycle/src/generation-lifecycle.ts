@@ -305,25 +305,27 @@ export class GenerationLifecycle {
     owner?: AnswerOwner,
   ): Promise<ChatMessage | undefined> {
     const { keys } = this.deps;
+    // Sent first on the connection that publishes the end below, so that Redis gives the leases
+    // back before any client hears of it; awaited with the publish, so that it costs no round trip.
+    const released = owner && this.leases.release(owner, generationId);
+    // Awaited below; meanwhile its failure must not count as unhandled.
+    released?.catch(() => undefined);
     // The finishing attempt knows the line it logged; anyone else reads it back.
     const raw = logged ?? (await this.redis.lindex(keys.generationLog(generationId), -1));
     const terminal = raw === null ? undefined : generationFrameSchema.parse(JSON.parse(raw));
     let message: ChatMessage | undefined;
     if (raw !== null && terminal?.mt === 'chat_message_bot_complete') {
       const { store } = this.deps;
-      const [{ value }] = await Promise.all([
-        store.saveBotMessage({
-          id: terminal.messageId,
-          chatId,
-          generationId,
-          text: terminal.text,
-          status: terminal.status,
-          sources: terminal.sources,
-          grounded: terminal.grounded,
-          createdAt: new Date((askedAt ?? (await this.askedAt(generationId))) + 1),
-        }),
-        owner && this.leases.release(owner, generationId),
-      ]);
+      const { value } = await store.saveBotMessage({
+        id: terminal.messageId,
+        chatId,
+        generationId,
+        text: terminal.text,
+        status: terminal.status,
+        sources: terminal.sources,
+        grounded: terminal.grounded,
+        createdAt: new Date((askedAt ?? (await this.askedAt(generationId))) + 1),
+      });
       // An answer to a chat deleted meanwhile is not kept.
       if (!(await store.getChat(chatId))) {
         await store.deleteMessage(chatId, value.id);
@@ -332,9 +334,10 @@ export class GenerationLifecycle {
         message = value;
         log.info('bot message stored', { botMessageId: value.id, status: value.status });
       }
-      await this.redis.publish(keys.chatFrames(chatId), raw);
+      await Promise.all([released, this.redis.publish(keys.chatFrames(chatId), raw)]);
     } else {
       log.warn('a finished generation has no terminal frame left (expired); nothing to store');
+      await released;
     }
     await this.advance(chatId, generationId, owner === undefined);
     return message;
