@@ -1,5 +1,5 @@
 import type { LimitScope, RedisKeys } from '@ragstream/protocol';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /** Answers in progress allowed at once; 0 means no limit. */
 export interface AnswerLimits {
@@ -52,11 +52,8 @@ return redis.call('ZCOUNT', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber
 `;
 
 interface LeaseCommands {
+  rsLeaseReserve(set: string, id: string, leaseMs: number, limit: number): Promise<[number, number]>;
   rsLeaseCount(set: string): Promise<number>;
-}
-
-interface LeasePipeline extends ChainableCommander {
-  rsLeaseReserve(set: string, id: string, leaseMs: number, limit: number): LeasePipeline;
 }
 
 /**
@@ -87,16 +84,12 @@ export class AnswerLeases {
    */
   async reserve(owner: AnswerOwner, generationId: string, limits: AnswerLimits): Promise<Reservation> {
     const [userSet, organisationSet] = this.sets(owner);
-    const results = await (this.redis.pipeline() as LeasePipeline)
-      .rsLeaseReserve(userSet, generationId, this.leaseMs, limits.perUser)
-      .rsLeaseReserve(organisationSet, generationId, this.leaseMs, limits.perOrganisation)
-      .exec();
-    const replies = (results ?? []).map(([err, reply]) => {
-      if (err) throw err;
-      return reply as [number, number];
-    });
-    const [user, organisation] = replies;
-    if (!user || !organisation) throw new Error(`answer ${generationId}: no reply to its lease`);
+    // Sent together, so one round trip; not a pipeline, which costs far more CPU to build on a
+    // connection that carries many scripts (BullMQ's).
+    const [user, organisation] = await Promise.all([
+      this.redis.rsLeaseReserve(userSet, generationId, this.leaseMs, limits.perUser),
+      this.redis.rsLeaseReserve(organisationSet, generationId, this.leaseMs, limits.perOrganisation),
+    ]);
     if (user[0] === 1 && organisation[0] === 1) return { kind: 'held' };
     // Refused by one: the other's lease goes back, so that nothing of it counts.
     await this.release(owner, generationId);
@@ -108,8 +101,7 @@ export class AnswerLeases {
   /** Gives the answer's leases back (harmless when it holds none). */
   async release(owner: AnswerOwner, generationId: string): Promise<void> {
     const [userSet, organisationSet] = this.sets(owner);
-    const results = await this.redis.pipeline().zrem(userSet, generationId).zrem(organisationSet, generationId).exec();
-    for (const [err] of results ?? []) if (err) throw err;
+    await Promise.all([this.redis.zrem(userSet, generationId), this.redis.zrem(organisationSet, generationId)]);
   }
 
   /** The answers in progress of a user and of an organisation; 0 for the one not asked about. */

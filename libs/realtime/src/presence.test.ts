@@ -20,8 +20,8 @@ describe('Presence heartbeat', () => {
       hdel: () => pipeline,
       exec: () => (failing ? Promise.reject(new Error('connection lost')) : Promise.resolve([])),
     };
-    // Only the pipeline is used; a real Redis could not be made to fail this one call on cue.
-    const redis = { pipeline: () => pipeline } as unknown as Redis;
+    // Connecting writes two commands, the heartbeat a pipeline; a real Redis could not be made to fail this one call on cue.
+    const redis = { pipeline: () => pipeline, hset: async () => 1, pexpire: async () => 1 } as unknown as Redis;
     const warnings: { message: string; fields: Record<string, unknown> }[] = [];
     const presence = new Presence(redis, new RedisKeys('rstest-presence'), 'node-7', {
       warn: (message, fields) => warnings.push({ message, fields }),
