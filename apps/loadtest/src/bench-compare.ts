@@ -65,7 +65,13 @@ function checkout(repo: string, ref: string, dir: string): string {
 
 function bench(dir: string, flags: string[], scratch: string, name: string): BenchLine {
   const file = join(scratch, `${name}.json`);
-  run(process.execPath, ['--import', 'tsx', 'apps/loadtest/src/bench.ts', ...flags, '--json', file], dir);
+  const args = ['--import', 'tsx', 'apps/loadtest/src/bench.ts', ...flags, '--json', file];
+  const result = spawnSync(process.execPath, args, { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (result.status !== 0) {
+    // Its report names what went wrong (failures, mismatches, violations, with examples).
+    process.stderr.write(`${result.stdout.split('\n').slice(-40).join('\n')}\n`);
+    throw new Error(`the bench in ${dir} exited ${result.status ?? result.signal}; its report's end is above`);
+  }
   const line = JSON.parse(readFileSync(file, 'utf8')) as BenchLine;
   if (!line.ok) throw new Error(`the bench in ${dir} reported failures (see ${file})`);
   return line;
