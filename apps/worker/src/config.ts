@@ -20,6 +20,7 @@ const workerEnvSchema = z
     LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
     LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
     LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+    LLM_MAX_ANSWER_TOKENS: z.coerce.number().int().positive().optional(),
     EMBEDDINGS_PROVIDER: z.enum(EMBEDDINGS_PROVIDERS).default('offline'),
     EMBEDDINGS_BASE_URL: z.string().url().optional(),
     EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
