@@ -26,7 +26,7 @@ async function unsupportedCases(serverUrl: string): Promise<UnsupportedCases> {
 const unsupported = url ? await unsupportedCases(url) : {};
 
 if (!url) {
-  console.warn('MongoDB knowledge contract suite skipped: MONGODB_URL is not set (docker compose up mongodb to run it)');
+  console.warn('MongoDB knowledge contract suite skipped: MONGODB_URL is not set (npm run test:engines sets it)');
 }
 
 describe('MongoKnowledgeStore database name', () => {

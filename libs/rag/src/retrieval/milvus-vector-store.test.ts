@@ -12,8 +12,7 @@ if (address) {
     dimensions: 8,
   }));
 } else {
-  // No Milvus server can run on the development machines; docker compose provides one.
-  console.warn('MilvusVectorStore contract tests SKIPPED: set MILVUS_ADDRESS (host:port) to run them against Milvus.');
+  console.warn('MilvusVectorStore contract tests SKIPPED: MILVUS_ADDRESS is not set (npm run test:engines starts Milvus and sets it).');
 }
 
 describe('MilvusVectorStore without a server', () => {
