@@ -77,7 +77,7 @@ describe.skipIf(missing.length > 0)('a document answer with MONGODB_URL and MILV
     });
     http = new HttpClient(cluster.api());
     mongo = new MongoClient(url.href);
-    milvus = new MilvusClient({ address: milvusAddress ?? '' });
+    milvus = new MilvusClient({ address: milvusAddress ?? '', logLevel: 'info' });
     await Promise.all([mongo.connect(), milvus.connectPromise]);
   });
   afterEach((ctx) => {
