@@ -11,6 +11,7 @@ const ENGINE_TESTS = [
   'libs/rag/src/retrieval/milvus-vector-store.test.ts',
   'apps/worker/test/setup.test.ts',
   'apps/worker/test/engines-answer.test.ts',
+  'apps/worker/test/engines-models.test.ts',
 ];
 
 const engines = await selectEngines();

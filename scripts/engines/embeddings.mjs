@@ -22,6 +22,8 @@ export default {
     EMBEDDINGS_PROVIDER: 'openai',
     EMBEDDINGS_BASE_URL: `http://127.0.0.1:${port}/v1`,
     EMBEDDING_MODEL: MODEL,
+    // The SDK wants a key; the local server ignores it.
+    OPENAI_API_KEY: 'local',
     VECTOR_DIMENSIONS: String(DIMENSIONS),
   }),
 

@@ -25,6 +25,13 @@ const embeddingsReason =
   env.EMBEDDINGS_PROVIDER !== 'openai' || !env.EMBEDDINGS_BASE_URL
     ? 'EMBEDDINGS_PROVIDER=openai and EMBEDDINGS_BASE_URL are not set (start MiniLM with npm run engines -- up embeddings)'
     : undefined;
+/** The variables `npm run engines` printed for `names`, passed on to the test's processes (which do not inherit them). */
+function pick(names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+}
+const CHAT_VARIABLES = ['LLM_PROVIDER', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'LLM_MODEL'];
+const EMBEDDING_VARIABLES = ['EMBEDDINGS_PROVIDER', 'EMBEDDINGS_BASE_URL', 'EMBEDDING_MODEL', 'VECTOR_DIMENSIONS', 'OPENAI_API_KEY'];
+
 if (chatReason) console.warn(`engines-models.test.ts: chat model tests skipped: ${chatReason}`);
 if (embeddingsReason) console.warn(`engines-models.test.ts: embedding model tests skipped: ${embeddingsReason}`);
 
@@ -70,7 +77,13 @@ describe.skipIf(chatReason !== undefined)(
       cluster = await TestCluster.start({
         // The server runs one request at a time, a few tokens a second on a busy machine, and this
         // base model rarely stops by itself: a cap on answers, and time to wait behind another request.
-        env: { LLM_MAX_RETRIES: '0', LLM_MAX_ANSWER_TOKENS: '128', LLM_TIMEOUT_MS: '240000', METRICS_TOKEN: metricsToken },
+        env: {
+          ...pick(CHAT_VARIABLES),
+          LLM_MAX_RETRIES: '0',
+          LLM_MAX_ANSWER_TOKENS: '128',
+          LLM_TIMEOUT_MS: '240000',
+          METRICS_TOKEN: metricsToken,
+        },
         workerEnv: { WORKER_HTTP_PORT: String(workerPort) },
       });
       workerMetrics = `http://127.0.0.1:${workerPort}/metrics`;
@@ -186,7 +199,7 @@ describe.skipIf(embeddingsReason !== undefined)(
 
     beforeAll(async () => {
       // The chat model is not needed here: the offline answerer keeps this about retrieval.
-      cluster = await TestCluster.start({ env: { LLM_PROVIDER: 'offline' } });
+      cluster = await TestCluster.start({ env: pick(EMBEDDING_VARIABLES) });
       http = new HttpClient(cluster.api());
     });
     afterEach((ctx) => {

@@ -6,10 +6,21 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
  * Not inherited from the test run's environment: `npm run test:engines` and CI export them for the
- * contract suites, while the processes of other tests keep the embedded stores. A test that wants
- * MongoDB or Milvus passes them in `env`.
+ * engine suites, while the processes of other tests keep the embedded stores and offline models.
+ * A test that wants MongoDB, Milvus or a model server passes them in `env`.
  */
-const ENGINE_VARIABLES = ['MONGODB_URL', 'MILVUS_ADDRESS'];
+export const ENGINE_VARIABLES = [
+  'MONGODB_URL',
+  'MILVUS_ADDRESS',
+  'LLM_PROVIDER',
+  'OPENAI_BASE_URL',
+  'OPENAI_API_KEY',
+  'LLM_MODEL',
+  'EMBEDDINGS_PROVIDER',
+  'EMBEDDINGS_BASE_URL',
+  'EMBEDDING_MODEL',
+  'VECTOR_DIMENSIONS',
+];
 
 function inheritedEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
