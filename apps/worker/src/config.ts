@@ -27,6 +27,8 @@ const workerEnvSchema = z
     VECTOR_DIMENSIONS: z.coerce.number().int().min(2).max(8192).default(512),
     MILVUS_ADDRESS: z.string().min(1).optional(),
     RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(50).default(10),
+    /** Weight of the vector ranking against BM25's 1 in the hybrid fusion; unset: by embedder (see HybridRetriever). */
+    RETRIEVAL_VECTOR_WEIGHT: z.coerce.number().min(0).max(10).optional(),
     ANSWER_PASSAGES: z.coerce.number().int().min(1).max(20).default(3),
     CHUNK_SIZE: z.coerce.number().int().min(200).max(20_000).default(1200),
     CHUNK_OVERLAP: z.coerce.number().int().min(0).max(5_000).default(150),
