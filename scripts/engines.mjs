@@ -2,7 +2,8 @@
 //   npm run engines -- up|down|status [name ...]     (default: every engine under scripts/engines/)
 // Each engine is a module in scripts/engines/<name>.mjs whose default export is
 //   { name, defaultPort, env(port) -> {VAR: value}, install({ cacheDir, log }),
-//     start({ cacheDir, dataDir, port, logPath }) -> { pid }, ready({ port }) -> boolean, readyTimeoutMs? }
+//     start({ cacheDir, dataDir, port, logPath }) -> { pid }, ready({ port }) -> boolean,
+//     readyTimeoutMs?, stopTimeoutMs? }
 // Installs are cached under .cache/engines/<name>/; a running engine's pid, port and log are
 // .cache/engines/run/<name>.{pid,port,log}. `up` prints `export VAR=value` lines for the engines
 // that are up (on stdout; progress goes to stderr), so `eval "$(npm run -s engines -- up)"` works.
@@ -158,7 +159,8 @@ function groupAlive(pgid) {
 }
 
 /**
- * Stops one engine: SIGTERM to its whole process group, SIGKILL to what is left of it after 20 s.
+ * Stops one engine: SIGTERM to its whole process group, SIGKILL to what is left of it after the
+ * engine's `stopTimeoutMs` (default 20 s).
  * It waits for every process of the group, not just the leader: milvus-server exits at once while
  * the server it started may go on holding its ports.
  */
@@ -174,7 +176,7 @@ export async function stopEngine(engine) {
       }
     };
     signal('SIGTERM');
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + (engine.stopTimeoutMs ?? 20_000);
     while (groupAlive(pid) && Date.now() < deadline) await new Promise((wake) => setTimeout(wake, 100));
     if (groupAlive(pid)) signal('SIGKILL');
     // Bounded: a killed process whose parent has not reaped it yet still counts as in the group.
