@@ -2,7 +2,8 @@
 //   npm run engines -- up|down|status [name ...]     (default: every engine under scripts/engines/)
 // Each engine is a module in scripts/engines/<name>.mjs whose default export is
 //   { name, defaultPort, env(port) -> {VAR: value}, install({ cacheDir, log }),
-//     start({ cacheDir, dataDir, port, logPath }) -> { pid }, ready({ port }) -> boolean, readyTimeoutMs? }
+//     start({ cacheDir, dataDir, port, logPath }) -> { pid }, ready({ port }) -> boolean,
+//     readyTimeoutMs?, stopTimeoutMs? }
 // Installs are cached under .cache/engines/<name>/; a running engine's pid, port and log are
 // .cache/engines/run/<name>.{pid,port,log}. `up` prints `export VAR=value` lines for the engines
 // that are up (on stdout; progress goes to stderr), so `eval "$(npm run -s engines -- up)"` works.
@@ -100,7 +101,7 @@ export async function engineStatus(engine) {
   const files = paths(engine.name);
   const pid = readNumber(files.pid);
   const port = readNumber(files.port);
-  const running = pid !== undefined && alive(pid);
+  const running = pid !== undefined && (alive(pid) || groupAlive(pid));
   const up = running && port !== undefined && (await engine.ready({ port }).catch(() => false));
   return { name: engine.name, up, running, pid, port, logPath: files.log };
 }
@@ -147,28 +148,41 @@ export async function startEngine(engine) {
   throw new Error(`${engine.name} ${why}; its log is ${files.log}, ending with:\n${tail(files.log)}`);
 }
 
-/** Stops one engine (its whole process group), waiting up to 20 s before SIGKILL. */
+/** Whether any process of the group `pgid` (an engine's leader and its children) is still there. */
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+/**
+ * Stops one engine: SIGTERM to its whole process group, SIGKILL to what is left of it after the
+ * engine's `stopTimeoutMs` (default 20 s).
+ * It waits for every process of the group, not just the leader: milvus-server exits at once while
+ * the server it started may go on holding its ports.
+ */
 export async function stopEngine(engine) {
   const files = paths(engine.name);
   const pid = readNumber(files.pid);
-  if (pid !== undefined && alive(pid)) {
+  if (pid !== undefined && (groupAlive(pid) || alive(pid))) {
     const signal = (name) => {
       try {
         process.kill(-pid, name);
-      } catch {
-        // Not a group leader (or already gone): signal the process itself.
-        try {
-          process.kill(pid, name);
-        } catch (error) {
-          if (error.code !== 'ESRCH') throw error;
-        }
+      } catch (error) {
+        if (error.code !== 'ESRCH') throw error;
       }
     };
     signal('SIGTERM');
-    const deadline = Date.now() + 20_000;
-    while (alive(pid) && Date.now() < deadline) await new Promise((wake) => setTimeout(wake, 100));
-    if (alive(pid)) signal('SIGKILL');
-    log(`${engine.name} stopped (pid ${pid})`);
+    const deadline = Date.now() + (engine.stopTimeoutMs ?? 20_000);
+    while (groupAlive(pid) && Date.now() < deadline) await new Promise((wake) => setTimeout(wake, 100));
+    if (groupAlive(pid)) signal('SIGKILL');
+    // Bounded: a killed process whose parent has not reaped it yet still counts as in the group.
+    const killDeadline = Date.now() + 5_000;
+    while (groupAlive(pid) && Date.now() < killDeadline) await new Promise((wake) => setTimeout(wake, 100));
+    log(`${engine.name} stopped (process group ${pid})`);
   }
   rmSync(files.pid, { force: true });
   rmSync(files.port, { force: true });

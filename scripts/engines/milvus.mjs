@@ -14,6 +14,8 @@ export default {
   name: 'milvus',
   defaultPort: 19530,
   readyTimeoutMs: 180_000,
+  // The server does not stop on SIGTERM (milvus-server, its parent, does): it is killed after this.
+  stopTimeoutMs: 5_000,
 
   env: (port) => ({ MILVUS_ADDRESS: `127.0.0.1:${port}` }),
 
