@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { ChatMessage, Page } from '@ragstream/protocol';
-import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
+import { ENGINE_VARIABLES, HttpClient, LOAD_GENERATOR_LIMITS, TestCluster, WsChatClient } from '@ragstream/testing';
 import type { QuestionResult } from './metrics.ts';
 import { percentile, score } from './metrics.ts';
 import type { Paragraph, Question } from './squad.ts';
@@ -11,7 +11,8 @@ const USAGE = `Usage: npm run eval -- --documents FILE --questions FILE [--json 
 
 Ingests every paragraph of the documents file (SQuAD JSON) as a document of a fresh
 organisation through the real ingestion path, asks every question of the questions file
-through the real pipeline (offline defaults, selectedLanguage unset) and scores the stored answers.
+through the real pipeline (selectedLanguage unset) and scores the stored answers. Offline models
+unless the environment sets others (EMBEDDINGS_PROVIDER, LLM_PROVIDER, ...; npm run engines prints them).
 Uses Redis at REDIS_URL and starts its own API node and workers.`;
 
 interface DocumentView {
@@ -45,7 +46,10 @@ async function main(): Promise<void> {
   const cluster = await TestCluster.start({
     apis: 1,
     workers: Number(values.workers),
-    env: { ABANDON_AFTER_SECONDS: '3600' },
+    // The providers and stores set in this environment (e.g. by npm run engines -- up), which
+    // test processes do not inherit by default.
+    // One user asks hundreds of questions at once: the per-user limits would refuse most of them.
+    env: { ...LOAD_GENERATOR_LIMITS, ...configuredEngines(), ABANDON_AFTER_SECONDS: '3600' },
   });
   const stopCluster = (): void => void cluster.stop().finally(() => process.exit(130));
   process.once('SIGINT', stopCluster);
@@ -63,6 +67,10 @@ async function main(): Promise<void> {
   } finally {
     await cluster.stop();
   }
+}
+
+function configuredEngines(): Record<string, string> {
+  return Object.fromEntries(ENGINE_VARIABLES.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
 }
 
 async function createOrganisation(http: HttpClient): Promise<string> {

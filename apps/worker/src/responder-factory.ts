@@ -23,6 +23,7 @@ export function createResponder(config: WorkerConfig, context: PipelineContext, 
             maxRetries: config.LLM_MAX_RETRIES,
             onRequest: onModelRequest,
           }),
+          config.LLM_MAX_ANSWER_TOKENS,
         )
       : new OfflineAnswerGenerator();
   return new RagResponder({

@@ -32,6 +32,12 @@ export function createRetrievalComponents(config: WorkerConfig): RetrievalCompon
     ? new MilvusVectorStore({ address: config.MILVUS_ADDRESS, dimensions: embedder.dimensions })
     : new HnswVectorStore({ dataDir: join(config.DATA_DIR, 'vectors'), dimensions: embedder.dimensions });
   const keywordIndex = new KeywordIndexStore({ dataDir: join(config.DATA_DIR, 'keyword') });
-  const retriever = new HybridRetriever({ embedder, vectorStore, keywordSearcher: keywordIndex, topK: config.RETRIEVAL_TOP_K });
+  const retriever = new HybridRetriever({
+    embedder,
+    vectorStore,
+    keywordSearcher: keywordIndex,
+    topK: config.RETRIEVAL_TOP_K,
+    vectorWeight: config.RETRIEVAL_VECTOR_WEIGHT,
+  });
   return { embedder, vectorStore, keywordIndex, retriever };
 }

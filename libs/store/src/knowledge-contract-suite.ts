@@ -1,7 +1,9 @@
 import { isObjectId } from '@ragstream/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import type { PageRequest } from './chat-store.ts';
 import { InvalidCursorError } from './chat-store.ts';
+import type { UnsupportedCases } from './contract-skips.ts';
+import { itUnlessUnsupported } from './contract-skips.ts';
 import type { ChunkRecord, DocumentInput, DocumentRecord, KnowledgeStore, NewChunk, Organisation } from './knowledge-store.ts';
 import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
 
@@ -42,9 +44,17 @@ function makeChunks(count: number, label = 'chunk'): NewChunk[] {
 const byDocumentAndIndex = (a: ChunkRecord, b: ChunkRecord) =>
   a.documentId === b.documentId ? a.index - b.index : a.documentId < b.documentId ? -1 : 1;
 
-/** The KnowledgeStore behaviour every adapter must share. `makeStore` returns an initialised store. */
-export function describeKnowledgeStoreContract(name: string, makeStore: () => Promise<KnowledgeStore>): void {
+/**
+ * The KnowledgeStore behaviour every adapter must share. `makeStore` returns an initialised store;
+ * `unsupported` names the cases a server cannot pass, each with its reason (they are skipped, saying so).
+ */
+export function describeKnowledgeStoreContract(
+  name: string,
+  makeStore: () => Promise<KnowledgeStore>,
+  unsupported: UnsupportedCases = {},
+): void {
   describe(`${name} satisfies the KnowledgeStore contract`, () => {
+    const it = itUnlessUnsupported(unsupported);
     let store: KnowledgeStore;
 
     beforeAll(async () => {

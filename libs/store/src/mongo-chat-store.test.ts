@@ -9,7 +9,7 @@ import { MongoChatStore } from './mongo-chat-store.ts';
 const url = process.env.MONGODB_URL;
 
 if (!url) {
-  console.warn('MongoDB contract suite skipped: MONGODB_URL is not set (docker compose up mongodb to run it)');
+  console.warn('MongoDB contract suite skipped: MONGODB_URL is not set (npm run test:engines sets it)');
 }
 
 describe('MongoChatStore database name', () => {

@@ -6,7 +6,7 @@ import { MongoClient, MongoServerError } from 'mongodb';
 import type { BotMessageInput, ChatStore, NewChat, NewMessage, PageRequest, Stored } from './chat-store.ts';
 import { assertChatId, assertObjectId } from './ids.ts';
 import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
-import { afterCursor, DEFAULT_DB_NAME, DUPLICATE_KEY, dbNameFromUrl } from './mongo-queries.ts';
+import { afterCursor, createIndexesOneByOne, DEFAULT_DB_NAME, DUPLICATE_KEY, dbNameFromUrl, isFerretDb } from './mongo-queries.ts';
 import { toPage } from './pagination.ts';
 
 export interface MongoChatStoreOptions {
@@ -58,23 +58,14 @@ export class MongoChatStore implements ChatStore {
 
   async init(): Promise<void> {
     await this.#client.connect();
-    await Promise.all([
-      this.#chats.createIndex({ userId: 1, createdAt: 1, _id: 1 }, { name: 'user_created' }),
-      this.#messages.createIndexes([
-        { key: { chatId: 1, createdAt: 1, _id: 1 }, name: 'chat_created' },
-        {
-          key: { chatId: 1, clientMessageId: 1 },
-          name: 'chat_client_message',
-          unique: true,
-          partialFilterExpression: { clientMessageId: { $type: 'string' } },
-        },
-        {
-          key: { generationId: 1 },
-          name: 'generation',
-          unique: true,
-          partialFilterExpression: { generationId: { $type: 'string' } },
-        },
-      ]),
+    // On FerretDB a plain unique index does what the partial one does on MongoDB (see isFerretDb).
+    const ferretDb = await isFerretDb(this.#client);
+    const onlyStrings = (field: string) => (ferretDb ? {} : { partialFilterExpression: { [field]: { $type: 'string' } } });
+    await createIndexesOneByOne(this.#chats, [{ key: { userId: 1, createdAt: 1, _id: 1 }, name: 'user_created' }]);
+    await createIndexesOneByOne(this.#messages, [
+      { key: { chatId: 1, createdAt: 1, _id: 1 }, name: 'chat_created' },
+      { key: { chatId: 1, clientMessageId: 1 }, name: 'chat_client_message', unique: true, ...onlyStrings('clientMessageId') },
+      { key: { generationId: 1 }, name: 'generation', unique: true, ...onlyStrings('generationId') },
     ]);
   }
 

@@ -19,7 +19,7 @@ import type {
   SupportedLanguage,
 } from './knowledge-store.ts';
 import { DEFAULT_ORGANISATION_ID } from './knowledge-store.ts';
-import { afterCursor, DEFAULT_DB_NAME, DUPLICATE_KEY, dbNameFromUrl } from './mongo-queries.ts';
+import { afterCursor, createIndexesOneByOne, DEFAULT_DB_NAME, DUPLICATE_KEY, dbNameFromUrl } from './mongo-queries.ts';
 import { toPage } from './pagination.ts';
 
 export interface MongoKnowledgeStoreOptions {
@@ -112,17 +112,15 @@ export class MongoKnowledgeStore implements KnowledgeStore {
 
   async init(): Promise<void> {
     await this.#client.connect();
-    await Promise.all([
-      this.#organisations.createIndex({ createdAt: 1, _id: 1 }, { name: 'created' }),
-      this.#documents.createIndexes([
-        { key: { organisationId: 1, createdAt: 1, _id: 1 }, name: 'organisation_created' },
-        { key: { organisationId: 1, status: 1 }, name: 'organisation_status' },
-      ]),
-      this.#contents.createIndex({ documentId: 1 }, { name: 'document' }),
-      this.#chunks.createIndexes([
-        { key: { organisationId: 1, documentId: 1, index: 1 }, name: 'organisation_document_index' },
-        { key: { chunkSet: 1 }, name: 'chunk_set' },
-      ]),
+    await createIndexesOneByOne(this.#organisations, [{ key: { createdAt: 1, _id: 1 }, name: 'created' }]);
+    await createIndexesOneByOne(this.#documents, [
+      { key: { organisationId: 1, createdAt: 1, _id: 1 }, name: 'organisation_created' },
+      { key: { organisationId: 1, status: 1 }, name: 'organisation_status' },
+    ]);
+    await createIndexesOneByOne(this.#contents, [{ key: { documentId: 1 }, name: 'document' }]);
+    await createIndexesOneByOne(this.#chunks, [
+      { key: { organisationId: 1, documentId: 1, index: 1 }, name: 'organisation_document_index' },
+      { key: { chunkSet: 1 }, name: 'chunk_set' },
     ]);
   }
 
@@ -358,7 +356,8 @@ export class MongoKnowledgeStore implements KnowledgeStore {
     const before = await this.#documents.findOneAndUpdate(
       { _id, revision },
       { $set: { chunkSet, chunkCount: docs.length, updatedAt: new Date() } },
-      { returnDocument: 'before', projection: { chunkSet: 1 } },
+      // No projection: FerretDB 1.24's findAndModify has no `fields`, and the document is small.
+      { returnDocument: 'before' },
     );
     if (!before) {
       // Deleted or re-uploaded meanwhile: these chunks never became visible.

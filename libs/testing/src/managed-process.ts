@@ -5,6 +5,30 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /**
+ * Not inherited from the test run's environment: `npm run test:engines` and CI export them for the
+ * engine suites, while the processes of other tests keep the embedded stores and offline models.
+ * A test that wants MongoDB, Milvus or a model server passes them in `env`.
+ */
+export const ENGINE_VARIABLES = [
+  'MONGODB_URL',
+  'MILVUS_ADDRESS',
+  'LLM_PROVIDER',
+  'OPENAI_BASE_URL',
+  'OPENAI_API_KEY',
+  'LLM_MODEL',
+  'EMBEDDINGS_PROVIDER',
+  'EMBEDDINGS_BASE_URL',
+  'EMBEDDING_MODEL',
+  'VECTOR_DIMENSIONS',
+];
+
+function inheritedEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ENGINE_VARIABLES) delete env[name];
+  return env;
+}
+
+/**
  * A real child process running one of the apps' TypeScript entry points through tsx,
  * with its output kept so that a failing test can print it.
  */
@@ -21,7 +45,7 @@ export class ManagedProcess {
   ) {
     this.child = spawn(process.execPath, ['--import', 'tsx', entry], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
+      env: { ...inheritedEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const onData = (chunk: Buffer): void => {

@@ -51,6 +51,13 @@ describe('rewriteWithLlm', () => {
     await expect(rewriteWithLlm(new FixedReplyModel(essay), HISTORY, 'and its price?', signal)).resolves.toBe('and its price?');
   });
 
+  it('asks for no more tokens than a plausible reply needs: 200 for a short question, 512 at most', async () => {
+    const model = new FixedReplyModel('What is the price of the X200 washer?');
+    await rewriteWithLlm(model, HISTORY, 'and its price?', signal);
+    await translateWithLlm(model, 'x'.repeat(2000), 'hi', signal);
+    expect(model.calls.map((call) => call.options.maxTokens)).toEqual([200, 512]);
+  });
+
   it('lets provider errors and aborts through', async () => {
     const failure = new LlmError('down', { kind: 'server', retryable: true, status: 503 });
     await expect(rewriteWithLlm(new FixedReplyModel(failure), HISTORY, 'and its price?', signal)).rejects.toBe(failure);

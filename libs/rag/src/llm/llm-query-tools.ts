@@ -5,6 +5,15 @@ import { buildFollowUpRewritePrompt, buildTranslationPrompt } from './prompts.ts
 const MAX_OUTPUT_TOKENS = 512;
 
 /**
+ * A reply longer than `maxChars` is discarded as implausible, and tokens run to two or more
+ * characters in English and Hindi alike, so generating past half of it is waste: a local model
+ * that rambles on instead of stopping would otherwise hold the server for 512 tokens.
+ */
+function outputTokens(maxChars: number): number {
+  return Math.min(MAX_OUTPUT_TOKENS, Math.ceil(maxChars / 2));
+}
+
+/**
  * Rewrites a follow-up into a standalone question with the model. Returns the
  * question unchanged when there is no history to resolve it against, or when
  * the model's output is empty or implausible. Provider failures reject with
@@ -22,13 +31,14 @@ export async function rewriteWithLlm(
   if (question.trim() === '' || !history.some((turn) => turn.role !== 'system' && turn.content.trim() !== '')) {
     return question;
   }
+  const maxChars = plausibleLength(question);
   const output = await model.complete(buildFollowUpRewritePrompt(history, question), {
     signal,
     onUsage,
     temperature: 0,
-    maxTokens: MAX_OUTPUT_TOKENS,
+    maxTokens: outputTokens(maxChars),
   });
-  return cleanModelOutput(output, { maxLines: 1, maxChars: plausibleLength(question) }) ?? question;
+  return cleanModelOutput(output, { maxLines: 1, maxChars }) ?? question;
 }
 
 /**
@@ -44,14 +54,15 @@ export async function translateWithLlm(
 ): Promise<string> {
   signal.throwIfAborted();
   if (text.trim() === '') return text;
+  const maxChars = plausibleLength(text);
   const output = await model.complete(buildTranslationPrompt(text, targetLanguage), {
     signal,
     onUsage,
     temperature: 0,
-    maxTokens: MAX_OUTPUT_TOKENS,
+    maxTokens: outputTokens(maxChars),
   });
   const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '').length;
-  return cleanModelOutput(output, { maxLines: lines, maxChars: plausibleLength(text) }) ?? text;
+  return cleanModelOutput(output, { maxLines: lines, maxChars }) ?? text;
 }
 
 // A query is short; a far longer reply means the model answered or explained instead.

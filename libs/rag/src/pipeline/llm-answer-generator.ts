@@ -1,6 +1,6 @@
 import { rewriteFollowUp } from '../follow-up.ts';
 import type { SupportedLanguage } from '../language.ts';
-import type { ChatModel, ChatTurn } from '../llm/chat-model.ts';
+import type { ChatModel, ChatModelOptions, ChatTurn } from '../llm/chat-model.ts';
 import { isLlmError } from '../llm/llm-error.ts';
 import { rewriteWithLlm, translateWithLlm } from '../llm/llm-query-tools.ts';
 import type { OrganisationContext } from '../llm/prompts.ts';
@@ -23,7 +23,11 @@ export class LlmAnswerGenerator implements AnswerGenerator {
   readonly name: string;
   readonly answersWithoutDocuments = true;
 
-  constructor(private readonly model: ChatModel) {
+  /** `maxAnswerTokens` caps each streamed answer (LLM_MAX_ANSWER_TOKENS); unset, the model's own limit applies. */
+  constructor(
+    private readonly model: ChatModel,
+    private readonly maxAnswerTokens?: number,
+  ) {
     this.name = `llm:${model.name}`;
   }
 
@@ -56,7 +60,7 @@ export class LlmAnswerGenerator implements AnswerGenerator {
       passages: cited.map((p) => ({ title: p.title, text: p.text })),
       history: toModelTurns(input.history),
     });
-    return { text: this.model.stream(prompt, { signal: input.signal, onUsage: input.onUsage }), cited };
+    return { text: this.model.stream(prompt, this.#answerOptions(input)), cited };
   }
 
   ungrounded(input: GenerationInput): AsyncIterable<string> {
@@ -66,7 +70,11 @@ export class LlmAnswerGenerator implements AnswerGenerator {
       question: input.question,
       history: toModelTurns(input.history),
     });
-    return this.model.stream(prompt, { signal: input.signal, onUsage: input.onUsage });
+    return this.model.stream(prompt, this.#answerOptions(input));
+  }
+
+  #answerOptions(input: GenerationInput): ChatModelOptions {
+    return { signal: input.signal, onUsage: input.onUsage, maxTokens: this.maxAnswerTokens };
   }
 }
 
