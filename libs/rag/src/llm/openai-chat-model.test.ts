@@ -273,8 +273,11 @@ describe('OpenAiChatModel against a scripted OpenAI-compatible server', () => {
   it('throws the default AbortError when aborted without a reason', async () => {
     server.enqueue({ type: 'hang' });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const error = await caught(() => collect(model().stream(MESSAGES, { signal: controller.signal })));
+    const streamed = caught(() => collect(model().stream(MESSAGES, { signal: controller.signal })));
+    // Aborted once the request is at the server, so that it is the open request that is aborted.
+    await server.waitForRequest(0);
+    controller.abort();
+    const error = await streamed;
     expect(error).toMatchObject({ name: 'AbortError' });
     expect((await server.waitUntilSettled(0)).clientClosed).toBe(true);
   });

@@ -85,6 +85,7 @@ export class ScriptedOpenAiChatServer {
   readonly #embeddingsScript: ScriptedEmbeddingsStep[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #settleWaiters = new Map<number, (() => void)[]>();
+  readonly #arrivalWaiters: (() => void)[] = [];
   /** Responses this server cut off itself ('drop', close()): their close is not the client's doing. */
   readonly #closedByServer = new WeakSet<ServerResponse>();
   #closing = false;
@@ -142,6 +143,24 @@ export class ScriptedOpenAiChatServer {
 
   chatRequests(): RecordedOpenAiRequest[] {
     return this.requests.filter((request) => request.path.endsWith('/chat/completions'));
+  }
+
+  /** Resolves once request `index` has arrived; rejects after `timeoutMs`. */
+  async waitForRequest(index: number, timeoutMs = 2_000): Promise<RecordedOpenAiRequest> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const request = this.requests[index];
+      if (request) return request;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`request ${index} did not arrive in ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#arrivalWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** Resolves once request `index` was completed or closed by the client; rejects after `timeoutMs`. */
@@ -237,6 +256,7 @@ export class ScriptedOpenAiChatServer {
       completed: false,
     };
     this.requests.push(record);
+    for (const wake of this.#arrivalWaiters.splice(0)) wake();
     return record;
   }
 
