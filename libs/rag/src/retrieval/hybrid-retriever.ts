@@ -1,5 +1,5 @@
 import type { Embedder } from './embedder.ts';
-import type { KeywordSearcher } from './keyword-index-store.ts';
+import type { KeywordSearcher } from './keyword-index.ts';
 import type { VectorSearcher } from './vector-store.ts';
 
 export interface HybridHit {

@@ -1,8 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import { IncrementalKeywordIndex } from './incremental-keyword-index.ts';
-import type { Bm25Options, KeywordChunk } from './keyword-index.ts';
-import type { KeywordSearcher } from './keyword-index-store.ts';
+import type { Bm25Options, KeywordChunk, KeywordSearcher } from './keyword-index.ts';
 import type { HnswOptions } from './memory-vector-index.ts';
 import { MemoryVectorIndex } from './memory-vector-index.ts';
 import type { VectorSearcher } from './vector-store.ts';
