@@ -34,8 +34,13 @@ export interface OrganisationIndexCacheOptions {
   onEvict?: () => void;
 }
 
-/** Documents read from the source and applied per step; the event loop gets a turn between steps. */
+/** Documents read from the source at once. */
 const DOCUMENTS_PER_STEP = 16;
+/**
+ * Longest run of index updates before the event loop gets a turn (timers, lock renewals, other
+ * answers' frames): awaiting an embedded store does not yield, as its reads are synchronous.
+ */
+const SLICE_MS = 5;
 
 class OrganisationIndexes {
   version = -1;
@@ -69,8 +74,9 @@ interface RefreshQueue {
  * the difference: documents gone or replaced are dropped, new or replaced ones read and added. So
  * an ingestion costs one document's work here, and a document is found as soon as its chunks are
  * committed. Refreshes of one organisation run one at a time; searches that arrive while one is
- * waiting to start share it. A document's removal and re-adding happen in one synchronous step,
- * so a search never misses a document that is only being replaced.
+ * waiting to start share it. Updates give the event loop a turn every few milliseconds; a
+ * document's removal and re-adding happen in one synchronous step per index, so a search never
+ * misses a document that is only being replaced.
  *
  * Memory is bounded by `maxBytes` over all organisations (lru-cache's maxSize, each entry sized
  * by its indexes' estimate); an evicted organisation is rebuilt from the store on its next query.
@@ -180,6 +186,12 @@ export class OrganisationIndexCache {
       indexes.chunkSets.delete(documentId);
     }
     const changed = listed.filter((entry) => indexes.chunkSets.get(entry.documentId) !== entry.chunkSet);
+    let sliceStartedAt = performance.now();
+    const pause = async (): Promise<void> => {
+      if (performance.now() - sliceStartedAt < SLICE_MS) return;
+      await yieldToEventLoop();
+      sliceStartedAt = performance.now();
+    };
     for (let start = 0; start < changed.length; start += DOCUMENTS_PER_STEP) {
       const step = changed.slice(start, start + DOCUMENTS_PER_STEP);
       const chunks = await this.options.source.chunks(
@@ -196,6 +208,7 @@ export class OrganisationIndexCache {
         const documentChunks = byDocument.get(documentId) ?? [];
         indexes.keyword.removeDocument(documentId);
         indexes.keyword.addDocument(documentId, documentChunks);
+        await pause();
         if (indexes.vectors) {
           indexes.vectors.removeDocument(documentId);
           indexes.vectors.addDocument(
@@ -204,8 +217,8 @@ export class OrganisationIndexCache {
           );
         }
         indexes.chunkSets.set(documentId, chunkSet);
+        await pause();
       }
-      if (start + DOCUMENTS_PER_STEP < changed.length) await yieldToEventLoop();
     }
   }
 }
