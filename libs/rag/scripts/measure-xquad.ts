@@ -2,7 +2,7 @@
 // XQuAD (SQuAD-format JSON). Each paragraph of the documents file is one
 // document (title = article title), chunked like ingestion does; one
 // organisation's HNSW index (offline hashing embedder) and BM25 index are
-// built in a temporary directory; every question goes through hybrid
+// built in memory, as a worker's index cache holds them; every question goes through hybrid
 // retrieval and the extractive answerer. Prints, per language pair, hit@1,
 // hit@5 and MRR@10 at paragraph level (the gold paragraph holds the
 // question's id) and answer recall (the answer contains a gold answer,
