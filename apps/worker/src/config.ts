@@ -3,10 +3,27 @@ import { z } from 'zod';
 
 export const LLM_PROVIDERS = ['offline', 'openai', 'synthetic'] as const;
 export const EMBEDDINGS_PROVIDERS = ['offline', 'openai'] as const;
+export const WORKER_ROLE_NAMES = ['answer', 'ingest'] as const;
+export type WorkerRole = (typeof WORKER_ROLE_NAMES)[number];
+
+/** A comma-separated list of roles, each once: `answer`, `ingest`, or both. */
+const workerRoles = z
+  .string()
+  .default('answer,ingest')
+  .transform((text) => text.split(',').map((role) => role.trim()))
+  .pipe(
+    z
+      .array(z.enum(WORKER_ROLE_NAMES))
+      .min(1)
+      .refine((roles) => new Set(roles).size === roles.length, { message: 'names a role twice' }),
+  )
+  .transform((roles) => new Set<WorkerRole>(roles));
 
 const workerEnvSchema = z
   .object({
     ...commonEnvShape,
+    /** Which queues this process takes jobs from: answers, document ingestion, or both. */
+    WORKER_ROLES: workerRoles,
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
     INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     WORKER_HTTP_PORT: envPort.optional(),
@@ -26,6 +43,12 @@ const workerEnvSchema = z
     EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
     VECTOR_DIMENSIONS: z.coerce.number().int().min(2).max(8192).default(512),
     MILVUS_ADDRESS: z.string().min(1).optional(),
+    /** Budget of the in-memory search indexes of every organisation together (256 MiB by default). */
+    INDEX_CACHE_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .default(256 * 1024 * 1024),
     RETRIEVAL_TOP_K: z.coerce.number().int().min(1).max(50).default(10),
     /** Weight of the vector ranking against BM25's 1 in the hybrid fusion; unset: by embedder (see HybridRetriever). */
     RETRIEVAL_VECTOR_WEIGHT: z.coerce.number().min(0).max(10).optional(),

@@ -4,10 +4,11 @@ import type { ChunkableDocument } from '@ragstream/rag';
 import { chunkDocument, detectLanguage, extractPdfText } from '@ragstream/rag';
 import type { IngestionJobData } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
-import type { ChunkRecord, DocumentFormat, KnowledgeStore, NewChunk } from '@ragstream/store';
+import type { DocumentFormat, KnowledgeStore, NewChunk } from '@ragstream/store';
 import type { Job } from 'bullmq';
 import { UnrecoverableError } from 'bullmq';
 import type { RetrievalComponents } from './retrieval-components.ts';
+import { embeddingText } from './store-index-source.ts';
 import type { WorkerMetrics } from './worker-metrics.ts';
 import { secondsSince } from './worker-metrics.ts';
 
@@ -16,7 +17,7 @@ const EMBED_BATCH = 32;
 
 export interface IngestionDeps {
   knowledge: KnowledgeStore;
-  retrieval: RetrievalComponents;
+  retrieval: Pick<RetrievalComponents, 'embedder' | 'milvus'>;
   chunkSize: number;
   chunkOverlap: number;
   logger: Logger;
@@ -26,9 +27,11 @@ export interface IngestionDeps {
 export type IngestionOutcome = 'ready' | 'superseded' | 'deleted';
 
 /**
- * Ingestion of one document revision: parse, chunk, detect each chunk's language,
- * embed, then commit the chunks, their vectors and the organisation's rebuilt BM25
- * index, and only then mark the document ready (searchable by every worker).
+ * Ingestion of one document revision: parse, chunk, detect each chunk's language, embed, then
+ * commit the chunks with their vectors to the knowledge store (which moves the organisation's
+ * index version, so every worker's index cache takes the document on its next query) and, with
+ * Milvus, the vectors there, and only then mark the document ready. No index is built here: the
+ * cost of a document does not grow with the organisation's size.
  * A job for a revision that a newer upload replaced stops without writing.
  */
 export class IngestionProcessor {
@@ -102,48 +105,42 @@ export class IngestionProcessor {
         language: detectLanguage(chunk.text).language,
       }),
     );
-    // The title and heading are embedded with each chunk: they often name what it is about.
-    const embedText = chunks.map((chunk) => [document.title, chunk.heading, chunk.text].filter(Boolean).join('\n'));
+    const embedText = chunks.map((chunk) => embeddingText({ ...chunk, title: document.title }));
     const vectors: Float32Array[] = [];
     for (let i = 0; i < embedText.length; i += EMBED_BATCH) {
       vectors.push(...(await retrieval.embedder.embed(embedText.slice(i, i + EMBED_BATCH), signal)));
       if (!(await progress(10 + Math.round((70 * Math.min(i + EMBED_BATCH, embedText.length)) / embedText.length)))) return 'superseded';
     }
 
-    const saved = await knowledge.replaceChunks(documentId, revision, chunks);
+    const saved = await knowledge.replaceChunks(
+      documentId,
+      revision,
+      chunks.map((chunk, i) => ({ ...chunk, vector: vectors[i] ?? new Float32Array(retrieval.embedder.dimensions) })),
+    );
     if (!saved) return 'superseded';
     this.deps.metrics.chunksIngested(saved.length);
-    await retrieval.vectorStore.deleteDocument(organisationId, documentId, signal);
-    await retrieval.vectorStore.upsert(
-      saved.map((chunk, i) => ({
-        chunkId: chunk.id,
-        documentId,
-        organisationId,
-        vector: vectors[i] ?? new Float32Array(retrieval.embedder.dimensions),
-      })),
-      signal,
-    );
-    await progress(90);
-    await this.rebuildKeywordIndex(organisationId, signal);
+    if (retrieval.milvus) {
+      await retrieval.milvus.deleteDocument(organisationId, documentId, signal);
+      await retrieval.milvus.upsert(
+        saved.map((chunk, i) => ({
+          chunkId: chunk.id,
+          documentId,
+          organisationId,
+          vector: vectors[i] ?? new Float32Array(retrieval.embedder.dimensions),
+        })),
+        signal,
+      );
+    }
     await knowledge.updateDocumentStatus(documentId, revision, { status: 'ready', chunkCount: saved.length });
     await job.updateProgress(100);
     log.info('document ingested', { chunks: saved.length });
     return 'ready';
   }
 
+  /** The store already dropped the document (and moved the index version); only Milvus holds copies. */
   private async remove(data: DeleteDocumentJobData, signal: AbortSignal | undefined): Promise<IngestionOutcome> {
-    await this.deps.retrieval.vectorStore.deleteDocument(data.organisationId, data.documentId, signal);
-    await this.rebuildKeywordIndex(data.organisationId, signal);
+    await this.deps.retrieval.milvus?.deleteDocument(data.organisationId, data.documentId, signal);
     return 'deleted';
-  }
-
-  /** Read under the index's cross-process lock, so that the last rebuild includes every committed chunk. */
-  private async rebuildKeywordIndex(organisationId: string, signal: AbortSignal | undefined): Promise<void> {
-    await this.deps.retrieval.keywordIndex.rebuild(
-      organisationId,
-      async () => (await this.deps.knowledge.listOrganisationChunks(organisationId)).map(toKeywordChunk),
-      signal,
-    );
   }
 }
 
@@ -161,13 +158,4 @@ async function parse(format: DocumentFormat, content: string): Promise<Chunkable
   } catch (err) {
     throw new UnrecoverableError(`could not read the PDF: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-function toKeywordChunk(chunk: ChunkRecord): { chunkId: string; documentId: string; text: string; title: string } {
-  return {
-    chunkId: chunk.id,
-    documentId: chunk.documentId,
-    text: chunk.heading ? `${chunk.heading}\n${chunk.text}` : chunk.text,
-    title: chunk.title,
-  };
 }

@@ -44,7 +44,6 @@ async function main(): Promise<void> {
   const knowledge = createKnowledgeStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
   await store.init();
   await knowledge.init();
-  const retrieval = createRetrievalComponents(config);
 
   const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
   const queue = new GenerationQueue(redis, keys, logger);
@@ -52,6 +51,10 @@ async function main(): Promise<void> {
   // Read by the queue gauges only; the worker itself takes ingestion jobs through its Worker.
   const ingestQueue = new IngestionQueue(redis, keys);
   const metrics = new WorkerMetrics([queue.queue, ingestQueue.queue], logger);
+  const retrieval = createRetrievalComponents(config, knowledge, metrics.indexEvicted);
+  metrics.watchIndexCache(retrieval.indexCache);
+  const answers = config.WORKER_ROLES.has('answer');
+  const ingests = config.WORKER_ROLES.has('ingest');
   const context = new StorePipelineContext(store, knowledge, retrieval.retriever, metrics.retrieved);
   const responder = createResponder(config, context, metrics.modelRequested);
   const processor = new GenerationProcessor({
@@ -69,17 +72,21 @@ async function main(): Promise<void> {
 
   // Jobs record which process ran them (job.processedBy), for operators and the crash test.
   const workerName = `worker-${hostname()}-${process.pid}`;
-  const worker = new Worker<GenerateJobData>(GENERATE_QUEUE, processor.process, {
-    name: workerName,
-    connection: bullConnection,
-    prefix: keys.bullPrefix,
-    concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: LOCK_DURATION_MS,
-    stalledInterval: STALLED_INTERVAL_MS,
-    maxStalledCount: MAX_STALLED_COUNT,
-  });
-  worker.on('error', (err) => logger.error('worker error', { err }));
-  worker.on('failed', (job, err) => {
+  // Each role takes jobs from its queue only: an answer-only worker never parses or embeds a
+  // document on the event loop that renews its answers' locks.
+  const worker = answers
+    ? new Worker<GenerateJobData>(GENERATE_QUEUE, processor.process, {
+        name: workerName,
+        connection: bullConnection,
+        prefix: keys.bullPrefix,
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDuration: LOCK_DURATION_MS,
+        stalledInterval: STALLED_INTERVAL_MS,
+        maxStalledCount: MAX_STALLED_COUNT,
+      })
+    : undefined;
+  worker?.on('error', (err) => logger.error('worker error', { err }));
+  worker?.on('failed', (job, err) => {
     if (!job) return;
     // Only a job that BullMQ will not run again (out of attempts, or stalled too often) is ended there.
     lifecycle.jobFailed(job.data, err.message).catch((error: unknown) =>
@@ -99,19 +106,21 @@ async function main(): Promise<void> {
     logger,
     metrics,
   });
-  const ingestWorker = new Worker<IngestionJobData>(INGEST_QUEUE, ingestion.process, {
-    name: workerName,
-    connection: bullConnection,
-    prefix: keys.bullPrefix,
-    concurrency: config.INGEST_CONCURRENCY,
-    lockDuration: LOCK_DURATION_MS,
-    stalledInterval: STALLED_INTERVAL_MS,
-    maxStalledCount: MAX_STALLED_COUNT,
-  });
-  ingestWorker.on('error', (err) => logger.error('ingest worker error', { err }));
-  ingestWorker.on('failed', (job, err) => logger.warn('ingestion attempt failed', { jobId: job?.id, err }));
+  const ingestWorker = ingests
+    ? new Worker<IngestionJobData>(INGEST_QUEUE, ingestion.process, {
+        name: workerName,
+        connection: bullConnection,
+        prefix: keys.bullPrefix,
+        concurrency: config.INGEST_CONCURRENCY,
+        lockDuration: LOCK_DURATION_MS,
+        stalledInterval: STALLED_INTERVAL_MS,
+        maxStalledCount: MAX_STALLED_COUNT,
+      })
+    : undefined;
+  ingestWorker?.on('error', (err) => logger.error('ingest worker error', { err }));
+  ingestWorker?.on('failed', (job, err) => logger.warn('ingestion attempt failed', { jobId: job?.id, err }));
   await listenForCancellations(cancelSubscriber, keys, (generationId) => {
-    if (worker.cancelJob(generationId, 'stopped')) logger.debug('cancelled job', { generationId });
+    if (worker?.cancelJob(generationId, 'stopped')) logger.debug('cancelled job', { generationId });
   });
 
   let server: ReturnType<typeof createServer> | undefined;
@@ -133,7 +142,7 @@ async function main(): Promise<void> {
       if (count > 0) logger.info('grace period over; handing running answers back to the queue', { count, graceMs });
     }, graceMs);
     try {
-      await Promise.all([worker.close(), ingestWorker.close()]);
+      await Promise.all([worker?.close(), ingestWorker?.close()]);
     } finally {
       clearTimeout(handBack);
     }
@@ -141,11 +150,20 @@ async function main(): Promise<void> {
   shutdown.add('cancel-subscriber', () => cancelSubscriber.quit());
   shutdown.add('queue', () => Promise.all([queue.close(), ingestQueue.close()]));
   shutdown.add('redis', () => Promise.all([redis.quit(), bullConnection.quit()]));
-  shutdown.add('indexes', () => retrieval.vectorStore.close());
+  shutdown.add('indexes', async () => {
+    retrieval.indexCache.clear();
+    await retrieval.milvus?.close();
+  });
   shutdown.add('stores', () => Promise.all([store.close(), knowledge.close()]));
 
-  await Promise.all([worker.waitUntilReady(), ingestWorker.waitUntilReady()]);
-  logger.info('worker ready', { name: workerName, responder: responder.name, concurrency: config.WORKER_CONCURRENCY, pid: process.pid });
+  await Promise.all([worker?.waitUntilReady(), ingestWorker?.waitUntilReady()]);
+  logger.info('worker ready', {
+    name: workerName,
+    roles: [...config.WORKER_ROLES],
+    responder: responder.name,
+    concurrency: config.WORKER_CONCURRENCY,
+    pid: process.pid,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,24 +1,24 @@
-import { join } from 'node:path';
 import type { Embedder, VectorStore } from '@ragstream/rag';
-import {
-  HnswVectorStore,
-  HybridRetriever,
-  KeywordIndexStore,
-  MilvusVectorStore,
-  OfflineHashingEmbedder,
-  OpenAIEmbedder,
-} from '@ragstream/rag';
+import { HybridRetriever, MilvusVectorStore, OfflineHashingEmbedder, OpenAIEmbedder, OrganisationIndexCache } from '@ragstream/rag';
+import type { KnowledgeStore } from '@ragstream/store';
 import type { WorkerConfig } from './config.ts';
+import { StoreIndexSource } from './store-index-source.ts';
 
 export interface RetrievalComponents {
   embedder: Embedder;
-  vectorStore: VectorStore;
-  keywordIndex: KeywordIndexStore;
+  /** Milvus, when configured: ingestion writes vectors there too, and answers search it. */
+  milvus: VectorStore | undefined;
+  /** BM25 (and, without Milvus, HNSW) indexes in memory, kept current from the knowledge store. */
+  indexCache: OrganisationIndexCache;
   retriever: HybridRetriever;
 }
 
-/** Embedder, vector store and BM25 indexes as configured; embedded ones live under DATA_DIR. */
-export function createRetrievalComponents(config: WorkerConfig): RetrievalComponents {
+/** Embedder, vector search and BM25 as configured; nothing is read from or written to local files. */
+export function createRetrievalComponents(
+  config: WorkerConfig,
+  knowledge: KnowledgeStore,
+  onIndexEvicted?: () => void,
+): RetrievalComponents {
   const embedder: Embedder =
     config.EMBEDDINGS_PROVIDER === 'openai'
       ? new OpenAIEmbedder({
@@ -28,16 +28,21 @@ export function createRetrievalComponents(config: WorkerConfig): RetrievalCompon
           dimensions: config.VECTOR_DIMENSIONS,
         })
       : new OfflineHashingEmbedder({ dimensions: config.VECTOR_DIMENSIONS });
-  const vectorStore: VectorStore = config.MILVUS_ADDRESS
+  const milvus = config.MILVUS_ADDRESS
     ? new MilvusVectorStore({ address: config.MILVUS_ADDRESS, dimensions: embedder.dimensions })
-    : new HnswVectorStore({ dataDir: join(config.DATA_DIR, 'vectors'), dimensions: embedder.dimensions });
-  const keywordIndex = new KeywordIndexStore({ dataDir: join(config.DATA_DIR, 'keyword') });
+    : undefined;
+  const indexCache = new OrganisationIndexCache({
+    source: new StoreIndexSource(knowledge, milvus ? undefined : embedder),
+    maxBytes: config.INDEX_CACHE_MAX_BYTES,
+    dimensions: milvus ? undefined : embedder.dimensions,
+    ...(onIndexEvicted ? { onEvict: onIndexEvicted } : {}),
+  });
   const retriever = new HybridRetriever({
     embedder,
-    vectorStore,
-    keywordSearcher: keywordIndex,
+    vectorStore: milvus ?? indexCache.vectors,
+    keywordSearcher: indexCache.keyword,
     topK: config.RETRIEVAL_TOP_K,
     vectorWeight: config.RETRIEVAL_VECTOR_WEIGHT,
   });
-  return { embedder, vectorStore, keywordIndex, retriever };
+  return { embedder, milvus, indexCache, retriever };
 }

@@ -50,4 +50,19 @@ describe('WorkerMetrics', () => {
     expect(s.value('ragstream_generation_job_seconds_count', { outcome: 'retry' })).toBe(1);
     expect(s.value('ragstream_generation_job_seconds_count', { outcome: 'complete' })).toBe(1);
   });
+
+  it('reports the index cache as scraped: bytes and organisations held, and evictions', async () => {
+    const metrics = new WorkerMetrics([], createLogger('test', 'error'));
+    const cache = { bytes: 1000, organisations: 1 };
+    metrics.watchIndexCache(cache);
+    metrics.indexEvicted();
+    expect((await scrape(metrics)).value('ragstream_index_cache_bytes')).toBe(1000);
+    cache.bytes = 4096;
+    cache.organisations = 3;
+    metrics.indexEvicted();
+    const s = await scrape(metrics);
+    expect(s.value('ragstream_index_cache_bytes')).toBe(4096);
+    expect(s.value('ragstream_index_cache_organisations')).toBe(3);
+    expect(s.value('ragstream_index_cache_evictions_total')).toBe(2);
+  });
 });

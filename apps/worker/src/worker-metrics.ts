@@ -2,7 +2,7 @@ import type { ModelRequestObserver } from '@ragstream/rag';
 import type { CountedQueue, Logger } from '@ragstream/runtime';
 import { createMetricsRegistry, METRIC_PREFIX, registerQueueGauges } from '@ragstream/runtime';
 import type { Registry } from 'prom-client';
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** How a run of a generation job ended; `retry`: it threw and BullMQ runs it again. */
 export type GenerationJobOutcome = 'complete' | 'stopped' | 'failed' | 'superseded' | 'already_finished' | 'retry' | 'handed_back';
@@ -73,6 +73,12 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  private readonly indexEvictions = new Counter({
+    name: `${METRIC_PREFIX}index_cache_evictions_total`,
+    help: "Organisations' search indexes dropped from memory to stay within INDEX_CACHE_MAX_BYTES.",
+    registers: [this.registry],
+  });
+
   constructor(queues: readonly CountedQueue[], logger: Logger) {
     registerQueueGauges(this.registry, queues, logger);
   }
@@ -106,6 +112,30 @@ export class WorkerMetrics {
 
   chunksIngested(count: number): void {
     this.ingestionChunks.inc(count);
+  }
+
+  readonly indexEvicted = (): void => {
+    this.indexEvictions.inc();
+  };
+
+  /** Gauges of the index cache, read when metrics are scraped. */
+  watchIndexCache(cache: { readonly bytes: number; readonly organisations: number }): void {
+    new Gauge({
+      name: `${METRIC_PREFIX}index_cache_bytes`,
+      help: "Estimated bytes of the organisations' search indexes held in memory (bounded by INDEX_CACHE_MAX_BYTES).",
+      registers: [this.registry],
+      collect() {
+        this.set(cache.bytes);
+      },
+    });
+    new Gauge({
+      name: `${METRIC_PREFIX}index_cache_organisations`,
+      help: 'Organisations whose search indexes are held in memory.',
+      registers: [this.registry],
+      collect() {
+        this.set(cache.organisations);
+      },
+    });
   }
 }
 

@@ -1,8 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { ChatMessage, Page } from '@ragstream/protocol';
 import { OpenAIEmbedder } from '@ragstream/rag';
+import { createKnowledgeStore } from '@ragstream/store';
 import { freePort, HttpClient, MetricsScrape, TestCluster, WsChatClient } from '@ragstream/testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadWorkerConfig } from '../src/config.ts';
 import { createRetrievalComponents } from '../src/retrieval-components.ts';
 import { createOrganisation, uploadAndWait } from './knowledge-helpers.ts';
@@ -229,10 +230,14 @@ describe.skipIf(embeddingsReason !== undefined)(
       const returns = await uploadAndWait(http, organisationId, RETURNS);
       expect([shipping.status, returns.status]).toEqual(['ready', 'ready']);
       // The worker's own retrieval components, reading what the worker process wrote.
-      const { vectorStore, retriever } = createRetrievalComponents(loadWorkerConfig({ ...env, DATA_DIR: cluster.dataDir }));
+      const config = loadWorkerConfig({ ...env, DATA_DIR: cluster.dataDir });
+      const knowledge = createKnowledgeStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
+      await knowledge.init();
+      onTestFinished(() => knowledge.close());
+      const { milvus, indexCache, retriever } = createRetrievalComponents(config, knowledge);
       const [stored] = await embedder.embed([`${SHIPPING.title}\n${SHIPPING.content}`]);
       if (!stored) throw new Error('one vector expected');
-      const [nearest] = await vectorStore.search(organisationId, stored, 1);
+      const [nearest] = await (milvus ?? indexCache.vectors).search(organisationId, stored, 1);
       expect(nearest).toMatchObject({ documentId: shipping.id });
       expect(nearest?.score).toBeGreaterThan(0.8);
 

@@ -177,7 +177,7 @@ describe('RAG answers with the offline defaults, through real ingestion and work
 
     expect((await http.delete(`/organisations/${org}/documents/${v1.id}`)).status).toBe(204);
     expect((await http.get(`/organisations/${org}/documents/${v1.id}`)).status).toBe(404);
-    // Deletion removes the chunks at once; the vectors and BM25 index follow in a job.
+    // Deletion removes the chunks and moves the index version at once: the next question no longer finds them.
     const gone = await askOrg('When does the shop open?');
     expect(gone.grounded).toBe(false);
   });

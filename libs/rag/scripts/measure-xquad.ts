@@ -2,7 +2,7 @@
 // XQuAD (SQuAD-format JSON). Each paragraph of the documents file is one
 // document (title = article title), chunked like ingestion does; one
 // organisation's HNSW index (offline hashing embedder) and BM25 index are
-// built in a temporary directory; every question goes through hybrid
+// built in memory, as a worker's index cache holds them; every question goes through hybrid
 // retrieval and the extractive answerer. Prints, per language pair, hit@1,
 // hit@5 and MRR@10 at paragraph level (the gold paragraph holds the
 // question's id) and answer recall (the answer contains a gold answer,
@@ -20,18 +20,17 @@
 // the ranking metrics use the distinct paragraphs of the top 30 chunks. The
 // vector weight defaults to the retriever's (LEXICAL_VECTOR_WEIGHT for the
 // offline embedder).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AnswerPassage } from '../src/answering/extractive-answerer.ts';
 import { extractiveAnswer } from '../src/answering/extractive-answerer.ts';
 import { chunkDocument } from '../src/chunking.ts';
-import { HnswVectorStore } from '../src/retrieval/hnsw-vector-store.ts';
 import { HybridRetriever } from '../src/retrieval/hybrid-retriever.ts';
+import { IncrementalKeywordIndex } from '../src/retrieval/incremental-keyword-index.ts';
 import type { KeywordChunk } from '../src/retrieval/keyword-index.ts';
 import { keywordTokens } from '../src/retrieval/keyword-index.ts';
-import { KeywordIndexStore } from '../src/retrieval/keyword-index-store.ts';
+import { MemoryVectorIndex } from '../src/retrieval/memory-vector-index.ts';
 import { OfflineHashingEmbedder } from '../src/retrieval/offline-hashing-embedder.ts';
 
 interface SquadFile {
@@ -142,102 +141,95 @@ async function measure(questionLanguage: string, documentLanguage: string): Prom
   );
   const byChunk = new Map(chunks.map((chunk) => [chunk.chunkId, chunk]));
 
-  const dir = await mkdtemp(join(tmpdir(), 'xquad-'));
   const embedder = new OfflineHashingEmbedder({ dimensions: num('dimensions') });
-  const vectorStore = new HnswVectorStore({ dataDir: join(dir, 'vectors'), dimensions: embedder.dimensions });
-  const keywordStore = new KeywordIndexStore({
-    dataDir: join(dir, 'bm25'),
-    bm25: { k1: num('k1'), b: num('b'), titleWeight: num('title-weight') },
-  });
+  const vectorIndex = new MemoryVectorIndex(embedder.dimensions);
+  const keywordIndex = new IncrementalKeywordIndex({ k1: num('k1'), b: num('b'), titleWeight: num('title-weight') });
   const org = 'xquad';
-  try {
-    const vectors = await embedder.embed(chunks.map((chunk) => `${chunk.title}\n${chunk.text}`));
-    await vectorStore.upsert(
-      chunks.map((chunk, i) => ({
-        chunkId: chunk.chunkId,
-        documentId: chunk.documentId,
-        organisationId: org,
-        vector: vectors[i] as Float32Array,
-      })),
+  const vectors = await embedder.embed(chunks.map((chunk) => `${chunk.title}\n${chunk.text}`));
+  const byDocument = new Map<string, number[]>();
+  chunks.forEach((chunk, i) => {
+    byDocument.set(chunk.documentId, [...(byDocument.get(chunk.documentId) ?? []), i]);
+  });
+  for (const [documentId, positions] of byDocument) {
+    keywordIndex.addDocument(
+      documentId,
+      positions.map((i) => chunks[i] as KeywordChunk),
     );
-    await keywordStore.rebuild(org, () => chunks);
-    const retriever = new HybridRetriever({
-      embedder,
-      vectorStore,
-      keywordSearcher: keywordStore,
-      topK: Math.max(num('top-k'), 30),
-      rrfK: num('rrf-k'),
-      ...(values['vector-weight'] === undefined ? {} : { vectorWeight: num('vector-weight') }),
-      keywordWeight: num('keyword-weight'),
-    });
-
-    let hit1 = 0;
-    let hit5 = 0;
-    let hitTopK = 0;
-    let reciprocal = 0;
-    let recalled = 0;
-    let misses = num('misses');
-    const byType = new Map<string, [number, number]>();
-    const results: QuestionResult[] = [];
-    const started = performance.now();
-    for (const question of questions) {
-      const gold = goldOf.get(question.id);
-      const hits = await retriever.retrieve(org, question.question);
-      // Paragraph ranking: distinct paragraphs of the ranked chunks.
-      const ranked = [...new Set(hits.map((hit) => byChunk.get(hit.chunkId)?.paragraph ?? -1))];
-      const rank = gold === undefined ? 0 : ranked.indexOf(gold) + 1;
-      if (rank === 1) hit1 += 1;
-      if (rank >= 1 && rank <= 5) hit5 += 1;
-      if (hits.slice(0, num('top-k')).some((hit) => byChunk.get(hit.chunkId)?.paragraph === gold)) hitTopK += 1;
-      if (rank >= 1 && rank <= 10) reciprocal += 1 / rank;
-
-      const queryWords = [...new Set(keywordTokens(question.question))];
-      const passages: AnswerPassage[] = hits
-        .slice(0, num('top-k'))
-        .map((hit) => {
-          const chunk = byChunk.get(hit.chunkId);
-          return { chunkId: hit.chunkId, documentId: hit.documentId, text: chunk?.text ?? '', title: chunk?.title ?? '' };
-        })
-        .filter((passage) => {
-          const words = new Set(keywordTokens(`${passage.title} ${passage.text}`));
-          const share = queryWords.length === 0 ? 0 : queryWords.filter((word) => words.has(word)).length / queryWords.length;
-          return share >= num('min-overlap');
-        })
-        .slice(0, values['answer-passages'] === undefined ? num('top-k') : num('answer-passages'));
-      const result = extractiveAnswer(question.question, passages);
-      const answer = result?.text ?? '';
-      const correct = question.answers.some((gold) => answer.toLowerCase().includes(gold.toLowerCase()));
-      const type = result?.answerType ?? 'none';
-      const entry = byType.get(type) ?? [0, 0];
-      entry[0] += 1;
-      if (correct) entry[1] += 1;
-      byType.set(type, entry);
-      results.push({ id: question.id, retrieved: ranked.slice(0, 10), answer });
-      if (correct) recalled += 1;
-      else if (misses-- > 0) {
-        console.log(
-          `MISS ${question.id} rank=${rank} q=${question.question}\n  gold=${question.answers.join(' | ')}\n  answer=${answer}\n`,
-        );
-      }
-    }
-    const n = questions.length;
-    if (values.breakdown) console.log([...byType].map(([t, [c, r]]) => `${t}: ${r}/${c}`).join('  '));
-    return {
-      pair: `${questionLanguage}->${documentLanguage}`,
-      questions: n,
-      hit_at_1: hit1 / n,
-      hit_at_5: hit5 / n,
-      hit_in_top_k_chunks: hitTopK / n,
-      mrr_at_10: reciprocal / n,
-      answer_recall: recalled / n,
-      ms_per_question: (performance.now() - started) / n,
-      results,
-    };
-  } finally {
-    await vectorStore.close();
-    await keywordStore.close();
-    await rm(dir, { recursive: true, force: true });
+    vectorIndex.addDocument(
+      documentId,
+      positions.map((i) => ({ chunkId: (chunks[i] as KeywordChunk).chunkId, vector: vectors[i] as Float32Array })),
+    );
   }
+  const retriever = new HybridRetriever({
+    embedder,
+    vectorStore: { search: async (_organisationId, vector, k) => vectorIndex.search(vector, k) },
+    keywordSearcher: { search: async (_organisationId, query, k) => keywordIndex.search(query, k) },
+    topK: Math.max(num('top-k'), 30),
+    rrfK: num('rrf-k'),
+    ...(values['vector-weight'] === undefined ? {} : { vectorWeight: num('vector-weight') }),
+    keywordWeight: num('keyword-weight'),
+  });
+
+  let hit1 = 0;
+  let hit5 = 0;
+  let hitTopK = 0;
+  let reciprocal = 0;
+  let recalled = 0;
+  let misses = num('misses');
+  const byType = new Map<string, [number, number]>();
+  const results: QuestionResult[] = [];
+  const started = performance.now();
+  for (const question of questions) {
+    const gold = goldOf.get(question.id);
+    const hits = await retriever.retrieve(org, question.question);
+    // Paragraph ranking: distinct paragraphs of the ranked chunks.
+    const ranked = [...new Set(hits.map((hit) => byChunk.get(hit.chunkId)?.paragraph ?? -1))];
+    const rank = gold === undefined ? 0 : ranked.indexOf(gold) + 1;
+    if (rank === 1) hit1 += 1;
+    if (rank >= 1 && rank <= 5) hit5 += 1;
+    if (hits.slice(0, num('top-k')).some((hit) => byChunk.get(hit.chunkId)?.paragraph === gold)) hitTopK += 1;
+    if (rank >= 1 && rank <= 10) reciprocal += 1 / rank;
+
+    const queryWords = [...new Set(keywordTokens(question.question))];
+    const passages: AnswerPassage[] = hits
+      .slice(0, num('top-k'))
+      .map((hit) => {
+        const chunk = byChunk.get(hit.chunkId);
+        return { chunkId: hit.chunkId, documentId: hit.documentId, text: chunk?.text ?? '', title: chunk?.title ?? '' };
+      })
+      .filter((passage) => {
+        const words = new Set(keywordTokens(`${passage.title} ${passage.text}`));
+        const share = queryWords.length === 0 ? 0 : queryWords.filter((word) => words.has(word)).length / queryWords.length;
+        return share >= num('min-overlap');
+      })
+      .slice(0, values['answer-passages'] === undefined ? num('top-k') : num('answer-passages'));
+    const result = extractiveAnswer(question.question, passages);
+    const answer = result?.text ?? '';
+    const correct = question.answers.some((gold) => answer.toLowerCase().includes(gold.toLowerCase()));
+    const type = result?.answerType ?? 'none';
+    const entry = byType.get(type) ?? [0, 0];
+    entry[0] += 1;
+    if (correct) entry[1] += 1;
+    byType.set(type, entry);
+    results.push({ id: question.id, retrieved: ranked.slice(0, 10), answer });
+    if (correct) recalled += 1;
+    else if (misses-- > 0) {
+      console.log(`MISS ${question.id} rank=${rank} q=${question.question}\n  gold=${question.answers.join(' | ')}\n  answer=${answer}\n`);
+    }
+  }
+  const n = questions.length;
+  if (values.breakdown) console.log([...byType].map(([t, [c, r]]) => `${t}: ${r}/${c}`).join('  '));
+  return {
+    pair: `${questionLanguage}->${documentLanguage}`,
+    questions: n,
+    hit_at_1: hit1 / n,
+    hit_at_5: hit5 / n,
+    hit_in_top_k_chunks: hitTopK / n,
+    mrr_at_10: reciprocal / n,
+    answer_recall: recalled / n,
+    ms_per_question: (performance.now() - started) / n,
+    results,
+  };
 }
 
 const results: PairResult[] = [];

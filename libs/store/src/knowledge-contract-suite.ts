@@ -590,5 +590,101 @@ export function describeKnowledgeStoreContract(
         expect(await store.getDocument(b.id, docB.id)).toMatchObject({ status: 'ready', chunkCount: 2 });
       });
     });
+
+    describe('index versions', () => {
+      const vector = (seed: number) => Float32Array.from({ length: 8 }, (_, i) => Math.fround(seed + i / 7));
+
+      it('starts at 0 and grows with every chunk replacement and deletion, in its organisation only', async () => {
+        const organisation = await newOrganisation();
+        const other = await newOrganisation();
+        expect(await store.getIndexVersion(organisation.id)).toBe(0);
+        const document = await newDocument(organisation.id);
+        expect(await store.getIndexVersion(organisation.id)).toBe(0);
+
+        await ingest(document, makeChunks(2));
+        expect(await store.getIndexVersion(organisation.id)).toBe(1);
+        await store.updateDocumentStatus(document.id, 1, { status: 'processing', progress: 50 });
+        expect(await store.getIndexVersion(organisation.id)).toBe(1);
+        expect(await store.replaceChunks(document.id, 9, makeChunks(1))).toBeNull();
+        expect(await store.getIndexVersion(organisation.id)).toBe(1);
+        await ingest(document, makeChunks(3));
+        expect(await store.getIndexVersion(organisation.id)).toBe(2);
+        expect(await store.deleteDocument(organisation.id, document.id)).toBe(true);
+        expect(await store.getIndexVersion(organisation.id)).toBe(3);
+        expect(await store.deleteDocument(organisation.id, document.id)).toBe(false);
+        expect(await store.getIndexVersion(organisation.id)).toBe(3);
+
+        expect(await store.getIndexVersion(other.id)).toBe(0);
+        expect(await store.getIndexVersion(UNKNOWN_ID)).toBe(0);
+        for (const id of MALFORMED_IDS) expect(await store.getIndexVersion(id)).toBe(0);
+      });
+
+      it('counts every one of concurrent changes', async () => {
+        const organisation = await newOrganisation();
+        const documents = await Promise.all([1, 2, 3, 4, 5].map(() => newDocument(organisation.id)));
+        await Promise.all(documents.map((document) => store.replaceChunks(document.id, 1, makeChunks(2))));
+        expect(await store.getIndexVersion(organisation.id)).toBe(5);
+      });
+
+      it('lists the documents with chunks and a chunk set that changes with every replacement', async () => {
+        const organisation = await newOrganisation();
+        const first = await newDocument(organisation.id);
+        const second = await newDocument(organisation.id);
+        await newDocument(organisation.id, { title: 'never chunked' });
+        await ingest(first, makeChunks(1));
+        await ingest(second, []);
+        const listed = await store.listIndexedDocuments(organisation.id);
+        expect(listed.map((entry) => entry.documentId).sort()).toEqual([first.id, second.id].sort());
+
+        await ingest(first, makeChunks(2));
+        const again = await store.listIndexedDocuments(organisation.id);
+        const setOf = (entries: typeof listed, id: string) => entries.find((entry) => entry.documentId === id)?.chunkSet;
+        expect(setOf(again, first.id)).not.toBe(setOf(listed, first.id));
+        expect(setOf(again, second.id)).toBe(setOf(listed, second.id));
+
+        await store.deleteDocument(organisation.id, first.id);
+        expect((await store.listIndexedDocuments(organisation.id)).map((entry) => entry.documentId)).toEqual([second.id]);
+        expect(await store.listIndexedDocuments((await newOrganisation()).id)).toEqual([]);
+        expect(await store.listIndexedDocuments('nope')).toEqual([]);
+      });
+
+      it('returns the current chunks of the documents asked for with their vectors, within the organisation', async () => {
+        const organisation = await newOrganisation();
+        const other = await newOrganisation();
+        const withVectors = await newDocument(organisation.id, { title: 'Vectors' });
+        const without = await newDocument(organisation.id, { title: 'Plain' });
+        const elsewhere = await newDocument(other.id);
+        await ingest(
+          withVectors,
+          makeChunks(2, 'stale').map((chunk, i) => ({ ...chunk, vector: vector(10 + i) })),
+        );
+        const stored = await ingest(
+          withVectors,
+          makeChunks(3, 'fresh').map((chunk, i) => ({ ...chunk, vector: vector(i) })),
+        );
+        const plain = await ingest(without, makeChunks(1, 'plain'));
+        await ingest(elsewhere, makeChunks(1, 'foreign'));
+
+        expect(Object.keys(stored[0] ?? {})).not.toContain('vector');
+        expect(await store.getChunks(ids(stored))).toStrictEqual(stored);
+        expect(await store.listOrganisationChunks(organisation.id)).toStrictEqual([...stored, ...plain].sort(byDocumentAndIndex));
+
+        const chunks = await store.getIndexChunks(organisation.id, [withVectors.id, without.id, elsewhere.id, 'nope', UNKNOWN_ID]);
+        const expected = [
+          ...stored.map((chunk, i) => ({
+            chunkId: chunk.id,
+            documentId: withVectors.id,
+            text: chunk.text,
+            title: 'Vectors',
+            vector: vector(i),
+          })),
+          ...plain.map((chunk) => ({ chunkId: chunk.id, documentId: without.id, text: chunk.text, title: 'Plain' })),
+        ].map((chunk, i) => (i === 1 ? { ...chunk, heading: 'Heading 1' } : chunk));
+        // By document, then index (the sort is stable).
+        expect(chunks).toStrictEqual(expected.sort((a, b) => (a.documentId === b.documentId ? 0 : a.documentId < b.documentId ? -1 : 1)));
+        expect(await store.getIndexChunks(organisation.id, [])).toEqual([]);
+        expect(await store.getIndexChunks(other.id, [withVectors.id])).toEqual([]);
+      });
+    });
   });
 }

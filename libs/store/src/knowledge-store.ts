@@ -64,7 +64,28 @@ export interface ChunkRecord {
   title: string;
 }
 
-export type NewChunk = Omit<ChunkRecord, 'id' | 'organisationId' | 'documentId' | 'title'>;
+export type NewChunk = Omit<ChunkRecord, 'id' | 'organisationId' | 'documentId' | 'title'> & {
+  /** The chunk's embedding, kept with it so that any worker can rebuild its vector index from the store. */
+  vector?: Float32Array;
+};
+
+/** A document whose chunks are searchable, and which set of chunks is current. */
+export interface IndexedDocument {
+  documentId: string;
+  /** Changes whenever the document's chunks are replaced: a cached index holding another one is stale. */
+  chunkSet: string;
+}
+
+/** What a worker's search index holds of a chunk. */
+export interface IndexChunk {
+  chunkId: string;
+  documentId: string;
+  text: string;
+  heading?: string;
+  title: string;
+  /** Absent when the chunk was stored without one. */
+  vector?: Float32Array;
+}
 
 /**
  * Organisations, their documents and the documents' chunks (collections
@@ -132,4 +153,15 @@ export interface KnowledgeStore {
    * being re-ingested stays searchable with its previous chunks until they are replaced.
    */
   listOrganisationChunks(organisationId: string): Promise<ChunkRecord[]>;
+
+  /**
+   * The organisation's index version: 0 until its searchable chunks first change, then one more
+   * with every change (a replaceChunks that was not refused, a deleteDocument that deleted). A
+   * worker's in-memory search index is a cache of the store, valid while this number stands still.
+   */
+  getIndexVersion(organisationId: string): Promise<number>;
+  /** The organisation's documents that have had chunks written, with their current chunk set. */
+  listIndexedDocuments(organisationId: string): Promise<IndexedDocument[]>;
+  /** The current chunks of these documents of the organisation, with their vectors, by (documentId, index). */
+  getIndexChunks(organisationId: string, documentIds: readonly string[]): Promise<IndexChunk[]>;
 }

@@ -1,6 +1,6 @@
 import type { Page } from '@ragstream/protocol';
 import { isObjectId } from '@ragstream/protocol';
-import { ObjectId } from 'bson';
+import { Binary, ObjectId } from 'bson';
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import { MongoClient, MongoServerError } from 'mongodb';
 import type { PageRequest } from './chat-store.ts';
@@ -12,6 +12,8 @@ import type {
   DocumentInput,
   DocumentRecord,
   DocumentStatus,
+  IndexChunk,
+  IndexedDocument,
   KnowledgeStore,
   NewChunk,
   Organisation,
@@ -74,7 +76,18 @@ interface ChunkDoc {
   heading?: string;
   language: SupportedLanguage;
   title: string;
+  /** The chunk's embedding, float32 little-endian. */
+  vector?: Binary;
 }
+
+interface IndexVersionDoc {
+  /** The organisation's id. */
+  _id: ObjectId;
+  version: number;
+}
+
+/** Chunks as read for answers: without the vector, which only index rebuilds read. */
+const WITHOUT_VECTOR = { projection: { vector: 0 } } as const;
 
 /** A chunk set this old that is not its document's current one was left by a crashed writer. */
 const ABANDONED_CHUNK_SET_MS = 60 * 60 * 1000;
@@ -98,6 +111,7 @@ export class MongoKnowledgeStore implements KnowledgeStore {
   readonly #documents: Collection<DocumentDoc>;
   readonly #contents: Collection<ContentDoc>;
   readonly #chunks: Collection<ChunkDoc>;
+  readonly #indexVersions: Collection<IndexVersionDoc>;
 
   constructor(options: MongoKnowledgeStoreOptions) {
     // ignoreUndefined keeps absent optional fields absent rather than stored as null.
@@ -108,6 +122,7 @@ export class MongoKnowledgeStore implements KnowledgeStore {
     this.#documents = db.collection<DocumentDoc>('documents');
     this.#contents = db.collection<ContentDoc>('document_contents');
     this.#chunks = db.collection<ChunkDoc>('document_chunks');
+    this.#indexVersions = db.collection<IndexVersionDoc>('index_versions');
   }
 
   async init(): Promise<void> {
@@ -324,6 +339,7 @@ export class MongoKnowledgeStore implements KnowledgeStore {
     if (!deleted) return false;
     // Nothing points at these any more, so readers stopped seeing them with the delete above.
     await Promise.all([
+      this.#bumpIndexVersion(organisation),
       this.#chunks.deleteMany({ organisationId: organisation, documentId: document }),
       this.#contents.deleteMany({ documentId: document }),
     ]);
@@ -349,6 +365,7 @@ export class MongoKnowledgeStore implements KnowledgeStore {
         heading: chunk.heading,
         language: chunk.language,
         title: document.title,
+        vector: chunk.vector ? new Binary(Buffer.from(chunk.vector.buffer, chunk.vector.byteOffset, chunk.vector.byteLength)) : undefined,
       }),
     );
     if (docs.length > 0) await this.#chunks.insertMany(docs, { ordered: false });
@@ -364,6 +381,8 @@ export class MongoKnowledgeStore implements KnowledgeStore {
       await this.#chunks.deleteMany({ chunkSet });
       return null;
     }
+    // The new set is what readers see now: indexes built from the store must catch up.
+    await this.#bumpIndexVersion(document.organisationId);
     if (before.chunkSet) await this.#chunks.deleteMany({ chunkSet: before.chunkSet });
     await this.#chunks.deleteMany({
       organisationId: document.organisationId,
@@ -376,7 +395,7 @@ export class MongoKnowledgeStore implements KnowledgeStore {
   async getChunks(chunkIds: string[]): Promise<ChunkRecord[]> {
     const ids = [...new Set(chunkIds.filter(isObjectId))];
     if (ids.length === 0) return [];
-    const found = await this.#chunks.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }).toArray();
+    const found = await this.#chunks.find({ _id: { $in: ids.map((id) => new ObjectId(id)) } }, WITHOUT_VECTOR).toArray();
     if (found.length === 0) return [];
     const current = await this.#currentChunkSets({
       _id: { $in: [...new Map(found.map((chunk) => [chunk.documentId.toHexString(), chunk.documentId])).values()] },
@@ -393,10 +412,60 @@ export class MongoKnowledgeStore implements KnowledgeStore {
     const current = await this.#currentChunkSets({ organisationId: organisation });
     if (current.size === 0) return [];
     const docs = await this.#chunks
-      .find({ organisationId: organisation, chunkSet: { $in: [...current.values()] } })
+      .find({ organisationId: organisation, chunkSet: { $in: [...current.values()] } }, WITHOUT_VECTOR)
       .sort({ documentId: 1, index: 1 })
       .toArray();
     return docs.map(toChunk);
+  }
+
+  async getIndexVersion(organisationId: string): Promise<number> {
+    if (!isObjectId(organisationId)) return 0;
+    return (await this.#indexVersions.findOne({ _id: new ObjectId(organisationId) }))?.version ?? 0;
+  }
+
+  async listIndexedDocuments(organisationId: string): Promise<IndexedDocument[]> {
+    if (!isObjectId(organisationId)) return [];
+    const docs = await this.#documents
+      .find({ organisationId: new ObjectId(organisationId), chunkSet: { $exists: true } }, { projection: { chunkSet: 1 } })
+      .sort({ _id: 1 })
+      .toArray();
+    return docs.flatMap((doc) => (doc.chunkSet ? [{ documentId: doc._id.toHexString(), chunkSet: doc.chunkSet.toHexString() }] : []));
+  }
+
+  async getIndexChunks(organisationId: string, documentIds: readonly string[]): Promise<IndexChunk[]> {
+    const ids = [...new Set(documentIds.filter(isObjectId))];
+    if (!isObjectId(organisationId) || ids.length === 0) return [];
+    const organisation = new ObjectId(organisationId);
+    const current = await this.#currentChunkSets({ organisationId: organisation, _id: { $in: ids.map((id) => new ObjectId(id)) } });
+    if (current.size === 0) return [];
+    const docs = await this.#chunks
+      .find({ organisationId: organisation, chunkSet: { $in: [...current.values()] } })
+      .sort({ documentId: 1, index: 1 })
+      .toArray();
+    return docs.map((doc) => {
+      const chunk: IndexChunk = {
+        chunkId: doc._id.toHexString(),
+        documentId: doc.documentId.toHexString(),
+        text: doc.text,
+        title: doc.title,
+      };
+      if (doc.heading !== undefined) chunk.heading = doc.heading;
+      // Copied: the driver's Buffer may not be 4-byte aligned.
+      if (doc.vector !== undefined) chunk.vector = new Float32Array(new Uint8Array(doc.vector.value()).buffer);
+      return chunk;
+    });
+  }
+
+  /** One more on the organisation's index version (created at 1). */
+  async #bumpIndexVersion(organisationId: ObjectId): Promise<void> {
+    const bump = () => this.#indexVersions.updateOne({ _id: organisationId }, { $inc: { version: 1 } }, { upsert: true });
+    try {
+      await bump();
+    } catch (error) {
+      // Two first bumps raced: the loser's insert clashed on _id; the document exists now.
+      if (!(error instanceof MongoServerError) || error.code !== DUPLICATE_KEY) throw error;
+      await bump();
+    }
   }
 
   /** The current chunk sets of the documents `filter` matches, by hex id. */

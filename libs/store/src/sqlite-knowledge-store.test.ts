@@ -70,9 +70,32 @@ describe('SqliteKnowledgeStore shared by several connections', () => {
       'document_chunks',
       'document_contents',
       'documents',
+      'index_versions',
       'organisations',
     ]);
     db.close();
+  });
+
+  it('adds the chunk set and vector columns to a file written before them, keeping its chunks indexed', async () => {
+    const filename = join(dir, 'old-schema.sqlite');
+    const store = await openStore(filename);
+    const organisation = await store.createOrganisation({ name: 'Old' });
+    const document = await store.createDocument({ organisationId: organisation.id, title: 'Old', format: 'text', content: 'x' });
+    const chunks = await store.replaceChunks(document.id, 1, [{ index: 0, text: 'kept', language: 'en' }]);
+    await store.close();
+    const db = new Database(filename);
+    db.exec('ALTER TABLE documents DROP COLUMN chunk_set; ALTER TABLE document_chunks DROP COLUMN vector');
+    db.close();
+
+    const reopened = await openStore(filename);
+    try {
+      expect((await reopened.listIndexedDocuments(organisation.id)).map((entry) => entry.documentId)).toEqual([document.id]);
+      expect(await reopened.getIndexChunks(organisation.id, [document.id])).toStrictEqual([
+        { chunkId: chunks?.[0]?.id, documentId: document.id, text: 'kept', title: 'Old' },
+      ]);
+    } finally {
+      await reopened.close();
+    }
   });
 
   it('uses an index for every query', async () => {

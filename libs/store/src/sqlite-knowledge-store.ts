@@ -11,6 +11,8 @@ import type {
   DocumentInput,
   DocumentRecord,
   DocumentStatus,
+  IndexChunk,
+  IndexedDocument,
   KnowledgeStore,
   NewChunk,
   Organisation,
@@ -61,6 +63,15 @@ interface ChunkRow {
   heading: string | null;
   language: SupportedLanguage;
   title: string;
+}
+
+interface IndexChunkRow {
+  id: string;
+  document_id: string;
+  text: string;
+  heading: string | null;
+  title: string;
+  vector: Buffer | null;
 }
 
 interface StatusUpdate {
@@ -128,7 +139,23 @@ const SCHEMA = `
     title TEXT NOT NULL
   );
   CREATE UNIQUE INDEX IF NOT EXISTS document_chunks_document_index ON document_chunks (document_id, chunk_index);
+
+  CREATE TABLE IF NOT EXISTS index_versions (
+    organisation_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+  );
 `;
+
+/** Columns added after the first release, added to older files by init(). */
+const ADDED_COLUMNS: readonly { table: string; column: string; type: string }[] = [
+  // Which set of chunks is current: a new id with every replaceChunks.
+  { table: 'documents', column: 'chunk_set', type: 'TEXT' },
+  // The chunk's embedding, float32 little-endian.
+  { table: 'document_chunks', column: 'vector', type: 'BLOB' },
+];
+
+/** Chunk columns without the vector, which only index rebuilds read. */
+const CHUNK_COLUMNS = 'id, organisation_id, document_id, chunk_index, text, heading, language, title';
 
 /** Sorts before every real (createdAt, id), so the first page needs no separate query. */
 const START: Position = { createdAt: Number.MIN_SAFE_INTEGER, id: '' };
@@ -177,7 +204,9 @@ function prepareStatements(db: Database.Database) {
            chunk_count = COALESCE(@chunk_count, chunk_count), updated_at = @updated_at
        WHERE id = @id AND revision = @revision`,
     ),
-    setChunkCount: db.prepare<[number, number, string]>('UPDATE documents SET chunk_count = ?, updated_at = ? WHERE id = ?'),
+    setChunks: db.prepare<[number, string, number, string]>(
+      'UPDATE documents SET chunk_count = ?, chunk_set = ?, updated_at = ? WHERE id = ?',
+    ),
     deleteDocument: db.prepare<[string, string]>('DELETE FROM documents WHERE id = ? AND organisation_id = ?'),
 
     putContent: db.prepare<[string, string]>(
@@ -191,16 +220,30 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteContent: db.prepare<[string]>('DELETE FROM document_contents WHERE document_id = ?'),
 
-    insertChunk: db.prepare<[ChunkRow]>(
-      `INSERT INTO document_chunks (id, organisation_id, document_id, chunk_index, text, heading, language, title)
-       VALUES (@id, @organisation_id, @document_id, @chunk_index, @text, @heading, @language, @title)`,
+    insertChunk: db.prepare<[ChunkRow & { vector: Buffer | null }]>(
+      `INSERT INTO document_chunks (id, organisation_id, document_id, chunk_index, text, heading, language, title, vector)
+       VALUES (@id, @organisation_id, @document_id, @chunk_index, @text, @heading, @language, @title, @vector)`,
     ),
     deleteChunks: db.prepare<[string]>('DELETE FROM document_chunks WHERE document_id = ?'),
-    getChunks: db.prepare<[string], ChunkRow>('SELECT * FROM document_chunks WHERE id IN (SELECT value FROM json_each(?))'),
+    getChunks: db.prepare<[string], ChunkRow>(`SELECT ${CHUNK_COLUMNS} FROM document_chunks WHERE id IN (SELECT value FROM json_each(?))`),
     organisationChunks: db.prepare<[string], ChunkRow>(
       // Walks the organisation's documents' ids in order, each one's chunks by index: no sorting step.
-      `SELECT * FROM document_chunks
+      `SELECT ${CHUNK_COLUMNS} FROM document_chunks
        WHERE document_id IN (SELECT id FROM documents WHERE organisation_id = ?)
+       ORDER BY document_id, chunk_index`,
+    ),
+
+    bumpIndexVersion: db.prepare<[string]>(
+      `INSERT INTO index_versions (organisation_id, version) VALUES (?, 1)
+       ON CONFLICT (organisation_id) DO UPDATE SET version = version + 1`,
+    ),
+    getIndexVersion: db.prepare<[string], { version: number }>('SELECT version FROM index_versions WHERE organisation_id = ?'),
+    indexedDocuments: db.prepare<[string], { id: string; chunk_set: string }>(
+      'SELECT id, chunk_set FROM documents WHERE organisation_id = ? AND chunk_set IS NOT NULL ORDER BY id',
+    ),
+    indexChunks: db.prepare<[string, string], IndexChunkRow>(
+      `SELECT id, document_id, text, heading, title, vector FROM document_chunks
+       WHERE organisation_id = ? AND document_id IN (SELECT value FROM json_each(?))
        ORDER BY document_id, chunk_index`,
     ),
   };
@@ -223,7 +266,12 @@ export class SqliteKnowledgeStore implements KnowledgeStore {
   }
 
   async init(): Promise<void> {
-    this.#db.transaction(() => this.#db.exec(SCHEMA)).immediate();
+    this.#db
+      .transaction(() => {
+        this.#db.exec(SCHEMA);
+        addMissingColumns(this.#db);
+      })
+      .immediate();
     this.#statements ??= prepareStatements(this.#db);
   }
 
@@ -406,6 +454,7 @@ export class SqliteKnowledgeStore implements KnowledgeStore {
         if (q.deleteDocument.run(documentId, organisationId).changes === 0) return false;
         q.deleteChunks.run(documentId);
         q.deleteContent.run(documentId);
+        q.bumpIndexVersion.run(organisationId);
         return true;
       })
       .immediate();
@@ -432,8 +481,11 @@ export class SqliteKnowledgeStore implements KnowledgeStore {
             title: document.title,
           }),
         );
-        for (const row of rows) q.insertChunk.run(row);
-        q.setChunkCount.run(rows.length, Date.now(), documentId);
+        rows.forEach((row, i) => {
+          q.insertChunk.run({ ...row, vector: vectorBytes(chunks[i]?.vector) });
+        });
+        q.setChunks.run(rows.length, new ObjectId().toHexString(), Date.now(), documentId);
+        q.bumpIndexVersion.run(document.organisation_id);
         return rows.map(toChunk);
       })
       .immediate();
@@ -451,10 +503,50 @@ export class SqliteKnowledgeStore implements KnowledgeStore {
     return this.#q.organisationChunks.all(organisationId).map(toChunk);
   }
 
+  async getIndexVersion(organisationId: string): Promise<number> {
+    if (!isObjectId(organisationId)) return 0;
+    return this.#q.getIndexVersion.get(organisationId)?.version ?? 0;
+  }
+
+  async listIndexedDocuments(organisationId: string): Promise<IndexedDocument[]> {
+    if (!isObjectId(organisationId)) return [];
+    return this.#q.indexedDocuments.all(organisationId).map((row) => ({ documentId: row.id, chunkSet: row.chunk_set }));
+  }
+
+  async getIndexChunks(organisationId: string, documentIds: readonly string[]): Promise<IndexChunk[]> {
+    const ids = [...new Set(documentIds.filter(isObjectId))];
+    if (!isObjectId(organisationId) || ids.length === 0) return [];
+    return this.#q.indexChunks.all(organisationId, JSON.stringify(ids)).map((row) => {
+      const chunk: IndexChunk = { chunkId: row.id, documentId: row.document_id, text: row.text, title: row.title };
+      if (row.heading !== null) chunk.heading = row.heading;
+      if (row.vector !== null) chunk.vector = vectorFromBytes(row.vector);
+      return chunk;
+    });
+  }
+
   get #q(): Statements {
     if (!this.#statements) throw new Error('SqliteKnowledgeStore: call init() before using the store');
     return this.#statements;
   }
+}
+
+function addMissingColumns(db: Database.Database): void {
+  for (const { table, column, type } of ADDED_COLUMNS) {
+    const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+    if (columns.some((existing) => existing.name === column)) continue;
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    // Chunks written before chunk sets existed form one set, so that they are indexed.
+    if (column === 'chunk_set') db.exec(`UPDATE documents SET chunk_set = id WHERE id IN (SELECT document_id FROM document_chunks)`);
+  }
+}
+
+function vectorBytes(vector: Float32Array | undefined): Buffer | null {
+  return vector ? Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength) : null;
+}
+
+function vectorFromBytes(bytes: Buffer): Float32Array {
+  // Copied: the Buffer's memory may not be 4-byte aligned.
+  return new Float32Array(new Uint8Array(bytes).buffer);
 }
 
 function toOrganisation(row: OrganisationRow): Organisation {

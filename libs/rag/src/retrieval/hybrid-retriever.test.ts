@@ -1,14 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import type { Embedder } from './embedder.ts';
-import { HnswVectorStore } from './hnsw-vector-store.ts';
 import { HybridRetriever, LEXICAL_VECTOR_WEIGHT } from './hybrid-retriever.ts';
-import type { KeywordChunk, KeywordHit } from './keyword-index.ts';
-import type { KeywordSearcher } from './keyword-index-store.ts';
-import { KeywordIndexStore } from './keyword-index-store.ts';
+import type { KeywordChunk, KeywordHit, KeywordSearcher } from './keyword-index.ts';
 import { OfflineHashingEmbedder } from './offline-hashing-embedder.ts';
+import type { IndexSource, SourceChunk } from './organisation-index-cache.ts';
+import { OrganisationIndexCache } from './organisation-index-cache.ts';
 import type { VectorHit, VectorStore } from './vector-store.ts';
 
 function hit(chunkId: string, score = 1): VectorHit & KeywordHit {
@@ -96,39 +92,39 @@ describe('HybridRetriever', () => {
   });
 });
 
-describe('HybridRetriever over the embedded stores and the offline embedder', () => {
+describe('HybridRetriever over the index cache and the offline embedder', () => {
   it('finds English and Hindi passages within one organisation', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'hybrid-'));
     const embedder = new OfflineHashingEmbedder();
-    const vectorStore = new HnswVectorStore({ dataDir: join(dataDir, 'vectors'), dimensions: embedder.dimensions });
-    const keywords = new KeywordIndexStore({ dataDir: join(dataDir, 'bm25') });
-    try {
-      const chunks: KeywordChunk[] = [
-        { chunkId: 'tesla', documentId: 'd1', text: 'Tesla was born in 1856 in the village of Smiljan.' },
-        { chunkId: 'warsaw', documentId: 'd2', text: "Warsaw's first stock exchange was established in 1817." },
-        { chunkId: 'delhi', documentId: 'd3', text: 'दिल्ली भारत की राजधानी है और यहाँ संसद भवन है।' },
-        { chunkId: 'panthers', documentId: 'd4', text: 'पैंथर्स की डिफ़ेन्स ने लीग में केवल 308 अंक दिए।' },
-      ];
-      const vectors = await embedder.embed(chunks.map((chunk) => chunk.text));
-      await vectorStore.upsert(chunks.map((chunk, i) => ({ ...chunk, organisationId: 'org', vector: vectors[i] as Float32Array })));
-      await vectorStore.upsert([{ chunkId: 'other', documentId: 'x', organisationId: 'other-org', vector: vectors[0] as Float32Array }]);
-      await keywords.rebuild('org', () => chunks);
-      const retriever = new HybridRetriever({ embedder, vectorStore, keywordSearcher: keywords, topK: 2 });
+    const chunks: KeywordChunk[] = [
+      { chunkId: 'tesla', documentId: 'd1', text: 'Tesla was born in 1856 in the village of Smiljan.' },
+      { chunkId: 'warsaw', documentId: 'd2', text: "Warsaw's first stock exchange was established in 1817." },
+      { chunkId: 'delhi', documentId: 'd3', text: 'दिल्ली भारत की राजधानी है और यहाँ संसद भवन है।' },
+      { chunkId: 'panthers', documentId: 'd4', text: 'पैंथर्स की डिफ़ेन्स ने लीग में केवल 308 अंक दिए।' },
+    ];
+    const vectors = await embedder.embed(chunks.map((chunk) => chunk.text));
+    const stored: Record<string, SourceChunk[]> = {
+      org: chunks.map((chunk, i) => ({ ...chunk, vector: vectors[i] as Float32Array })),
+      'other-org': [{ chunkId: 'other', documentId: 'x', text: chunks[0]?.text ?? '', vector: vectors[0] as Float32Array }],
+    };
+    const source: IndexSource = {
+      version: async () => 1,
+      documents: async (organisationId) =>
+        [...new Set((stored[organisationId] ?? []).map((chunk) => chunk.documentId))].map((documentId) => ({ documentId, chunkSet: '1' })),
+      chunks: async (organisationId, documentIds) =>
+        (stored[organisationId] ?? []).filter((chunk) => documentIds.includes(chunk.documentId)),
+    };
+    const cache = new OrganisationIndexCache({ source, maxBytes: 10_000_000, dimensions: embedder.dimensions });
+    const retriever = new HybridRetriever({ embedder, vectorStore: cache.vectors, keywordSearcher: cache.keyword, topK: 2 });
 
-      expect((await retriever.retrieve('org', 'When was Tesla born?'))[0]).toMatchObject({
-        chunkId: 'tesla',
-        keywordRank: 1,
-        vectorRank: 1,
-      });
-      expect((await retriever.retrieve('org', 'भारत की राजधानी क्या है?'))[0]?.chunkId).toBe('delhi');
-      // Spelling variant (डिफ़ेंस / डिफ़ेन्स) and inflection.
-      expect((await retriever.retrieve('org', 'पैंथर्स डिफ़ेंस ने कितने अंक दिए?'))[0]?.chunkId).toBe('panthers');
-      const all = await retriever.retrieve('org', 'Tesla', { topK: 10 });
-      expect(all.map((h) => h.chunkId)).not.toContain('other');
-    } finally {
-      await vectorStore.close();
-      await keywords.close();
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    expect((await retriever.retrieve('org', 'When was Tesla born?'))[0]).toMatchObject({
+      chunkId: 'tesla',
+      keywordRank: 1,
+      vectorRank: 1,
+    });
+    expect((await retriever.retrieve('org', 'भारत की राजधानी क्या है?'))[0]?.chunkId).toBe('delhi');
+    // Spelling variant (डिफ़ेंस / डिफ़ेन्स) and inflection.
+    expect((await retriever.retrieve('org', 'पैंथर्स डिफ़ेंस ने कितने अंक दिए?'))[0]?.chunkId).toBe('panthers');
+    const all = await retriever.retrieve('org', 'Tesla', { topK: 10 });
+    expect(all.map((h) => h.chunkId)).not.toContain('other');
   });
 });

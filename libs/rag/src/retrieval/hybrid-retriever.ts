@@ -1,6 +1,6 @@
 import type { Embedder } from './embedder.ts';
-import type { KeywordSearcher } from './keyword-index-store.ts';
-import type { VectorStore } from './vector-store.ts';
+import type { KeywordSearcher } from './keyword-index.ts';
+import type { VectorSearcher } from './vector-store.ts';
 
 export interface HybridHit {
   chunkId: string;
@@ -15,7 +15,7 @@ export interface HybridHit {
 
 export interface HybridRetrieverOptions {
   embedder: Embedder;
-  vectorStore: VectorStore;
+  vectorStore: VectorSearcher;
   keywordSearcher: KeywordSearcher;
   /** Chunks returned (RETRIEVAL_TOP_K; default 5). */
   topK?: number;
@@ -57,7 +57,7 @@ export interface RetrieveOptions {
  */
 export class HybridRetriever {
   private readonly embedder: Embedder;
-  private readonly vectorStore: VectorStore;
+  private readonly vectorStore: VectorSearcher;
   private readonly keywordSearcher: KeywordSearcher;
   private readonly topK: number;
   private readonly candidates: number | undefined;

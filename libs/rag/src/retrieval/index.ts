@@ -1,11 +1,11 @@
 export * from './embedder.ts';
 export * from './exact-vector-store.ts';
-export { FileLockCompromisedError, FileLockTimeoutError } from './file-lock.ts';
-export * from './hnsw-vector-store.ts';
 export * from './hybrid-retriever.ts';
+export * from './incremental-keyword-index.ts';
 export * from './keyword-index.ts';
-export * from './keyword-index-store.ts';
+export * from './memory-vector-index.ts';
 export * from './milvus-vector-store.ts';
 export * from './offline-hashing-embedder.ts';
 export * from './openai-embedder.ts';
+export * from './organisation-index-cache.ts';
 export * from './vector-store.ts';

@@ -13,17 +13,21 @@ export interface VectorHit {
   score: number;
 }
 
+/** What retrieval needs of a vector store: search within one organisation. */
+export interface VectorSearcher {
+  /** Up to `k` chunks of the organisation closest to `vector`, best first. */
+  search(organisationId: string, vector: Float32Array, k: number, signal?: AbortSignal): Promise<VectorHit[]>;
+}
+
 /**
  * Nearest-neighbour search over chunk vectors. Every query is confined to one
  * organisation: no adapter may return another organisation's chunks.
  */
-export interface VectorStore {
+export interface VectorStore extends VectorSearcher {
   /** Inserts records; a record whose chunkId exists in its organisation replaces it. */
   upsert(records: readonly VectorRecord[], signal?: AbortSignal): Promise<void>;
   /** Removes every chunk of one document (a no-op for unknown ids). */
   deleteDocument(organisationId: string, documentId: string, signal?: AbortSignal): Promise<void>;
-  /** Up to `k` chunks of the organisation closest to `vector`, best first. */
-  search(organisationId: string, vector: Float32Array, k: number, signal?: AbortSignal): Promise<VectorHit[]>;
   close(): Promise<void>;
 }
 
