@@ -45,16 +45,20 @@ describe('search indexes are caches of the shared store', () => {
   let organisationId: string;
   const ownDirs: string[] = [];
 
+  // Test processes do not inherit MONGODB_URL (managed-process.ts): with it set, this test opts in.
+  const mongodbUrl = process.env.MONGODB_URL;
+  const storeEnv: Record<string, string> = mongodbUrl ? { MONGODB_URL: mongodbUrl } : {};
+
   /** Env for a new worker: its roles and, with MongoDB, a data directory of its own. */
   function workerEnv(roles: string): Record<string, string> {
-    if (!process.env.MONGODB_URL) return { WORKER_ROLES: roles };
+    if (!mongodbUrl) return { WORKER_ROLES: roles };
     const dir = mkdtempSync(join(tmpdir(), 'ragstream-worker-'));
     ownDirs.push(dir);
-    return { WORKER_ROLES: roles, DATA_DIR: dir };
+    return { WORKER_ROLES: roles, DATA_DIR: dir, ...storeEnv };
   }
 
   beforeAll(async () => {
-    cluster = await TestCluster.start({ apis: 1, workers: 0 });
+    cluster = await TestCluster.start({ apis: 1, workers: 0, env: storeEnv });
     http = new HttpClient(cluster.api());
     organisationId = await createOrganisation(http, { name: 'Harbour Authority' });
   });
