@@ -188,17 +188,19 @@ describe.skipIf(chatReason !== undefined)(
 describe.skipIf(embeddingsReason !== undefined)(
   `a real embedding model at EMBEDDINGS_BASE_URL (${env.EMBEDDING_MODEL ?? 'EMBEDDING_MODEL unset'})`,
   () => {
-    const config = loadWorkerConfig(env);
-    const embedder = new OpenAIEmbedder({
-      apiKey: config.OPENAI_API_KEY,
-      baseURL: config.EMBEDDINGS_BASE_URL,
-      model: config.EMBEDDING_MODEL,
-      dimensions: config.VECTOR_DIMENSIONS,
-    });
+    let embedder: OpenAIEmbedder;
     let cluster: TestCluster;
     let http: HttpClient;
 
     beforeAll(async () => {
+      // Made here, not while collecting: a skipped suite is collected too, without the variables.
+      const config = loadWorkerConfig(env);
+      embedder = new OpenAIEmbedder({
+        apiKey: config.OPENAI_API_KEY,
+        baseURL: config.EMBEDDINGS_BASE_URL,
+        model: config.EMBEDDING_MODEL,
+        dimensions: config.VECTOR_DIMENSIONS,
+      });
       // The chat model is not needed here: the offline answerer keeps this about retrieval.
       cluster = await TestCluster.start({ env: pick(EMBEDDING_VARIABLES) });
       http = new HttpClient(cluster.api());
