@@ -19,4 +19,10 @@ describe('worker configuration', () => {
     expect(loadWorkerConfig({ INDEX_CACHE_MAX_BYTES: '1073741824' }).INDEX_CACHE_MAX_BYTES).toBe(1024 ** 3);
     expect(() => loadWorkerConfig({ INDEX_CACHE_MAX_BYTES: '1000' })).toThrow(/INDEX_CACHE_MAX_BYTES/);
   });
+
+  it('names the Milvus collection by MILVUS_COLLECTION, ragstream_chunks by default, and refuses a name Milvus would not take', () => {
+    expect(loadWorkerConfig({}).MILVUS_COLLECTION).toBe('ragstream_chunks');
+    expect(loadWorkerConfig({ MILVUS_COLLECTION: 'chunks_minilm_384' }).MILVUS_COLLECTION).toBe('chunks_minilm_384');
+    expect(() => loadWorkerConfig({ MILVUS_COLLECTION: '384-chunks' })).toThrow(/MILVUS_COLLECTION/);
+  });
 });

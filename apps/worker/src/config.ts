@@ -43,6 +43,11 @@ const workerEnvSchema = z
     EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
     VECTOR_DIMENSIONS: z.coerce.number().int().min(2).max(8192).default(512),
     MILVUS_ADDRESS: z.string().min(1).optional(),
+    /** One collection per embedder: its vectors' dimensions are fixed when it is created. */
+    MILVUS_COLLECTION: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, 'letters, digits and underscores, not starting with a digit')
+      .default('ragstream_chunks'),
     /** Budget of the in-memory search indexes of every organisation together (256 MiB by default). */
     INDEX_CACHE_MAX_BYTES: z.coerce
       .number()

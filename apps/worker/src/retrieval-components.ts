@@ -29,7 +29,7 @@ export function createRetrievalComponents(
         })
       : new OfflineHashingEmbedder({ dimensions: config.VECTOR_DIMENSIONS });
   const milvus = config.MILVUS_ADDRESS
-    ? new MilvusVectorStore({ address: config.MILVUS_ADDRESS, dimensions: embedder.dimensions })
+    ? new MilvusVectorStore({ address: config.MILVUS_ADDRESS, collection: config.MILVUS_COLLECTION, dimensions: embedder.dimensions })
     : undefined;
   const indexCache = new OrganisationIndexCache({
     source: new StoreIndexSource(knowledge, milvus ? undefined : embedder),

@@ -32,6 +32,10 @@ function pick(names: readonly string[]): Record<string, string> {
 }
 const CHAT_VARIABLES = ['LLM_PROVIDER', 'OPENAI_BASE_URL', 'OPENAI_API_KEY', 'LLM_MODEL'];
 const EMBEDDING_VARIABLES = ['EMBEDDINGS_PROVIDER', 'EMBEDDINGS_BASE_URL', 'EMBEDDING_MODEL', 'VECTOR_DIMENSIONS', 'OPENAI_API_KEY'];
+/** With `npm run test:engines` these are set too: the models then run with MongoDB and Milvus, all four engines at once. */
+const STORE_VARIABLES = ['MONGODB_URL', 'MILVUS_ADDRESS'];
+/** The model's vectors have their own dimensions, so their own collection (the offline embedder's is the default). */
+const MODEL_COLLECTION = { MILVUS_COLLECTION: 'ragstream_chunks_minilm' };
 
 if (chatReason) console.warn(`engines-models.test.ts: chat model tests skipped: ${chatReason}`);
 if (embeddingsReason) console.warn(`engines-models.test.ts: embedding model tests skipped: ${embeddingsReason}`);
@@ -79,7 +83,7 @@ describe.skipIf(chatReason !== undefined)(
         // The server runs one request at a time, a few tokens a second on a busy machine, and this
         // base model rarely stops by itself: a cap on answers, and time to wait behind another request.
         env: {
-          ...pick(CHAT_VARIABLES),
+          ...pick([...CHAT_VARIABLES, ...STORE_VARIABLES]),
           LLM_MAX_RETRIES: '0',
           LLM_MAX_ANSWER_TOKENS: '128',
           LLM_TIMEOUT_MS: '240000',
@@ -202,7 +206,7 @@ describe.skipIf(embeddingsReason !== undefined)(
         dimensions: config.VECTOR_DIMENSIONS,
       });
       // The chat model is not needed here: the offline answerer keeps this about retrieval.
-      cluster = await TestCluster.start({ env: pick(EMBEDDING_VARIABLES) });
+      cluster = await TestCluster.start({ env: { ...pick([...EMBEDDING_VARIABLES, ...STORE_VARIABLES]), ...MODEL_COLLECTION } });
       http = new HttpClient(cluster.api());
     });
     afterEach((ctx) => {
@@ -232,7 +236,7 @@ describe.skipIf(embeddingsReason !== undefined)(
       const returns = await uploadAndWait(http, organisationId, RETURNS);
       expect([shipping.status, returns.status]).toEqual(['ready', 'ready']);
       // The worker's own retrieval components, reading what the worker process wrote.
-      const config = loadWorkerConfig({ ...env, DATA_DIR: cluster.dataDir });
+      const config = loadWorkerConfig({ ...env, ...MODEL_COLLECTION, DATA_DIR: cluster.dataDir });
       const knowledge = createKnowledgeStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
       await knowledge.init();
       onTestFinished(() => knowledge.close());

@@ -12,6 +12,20 @@ if (address) {
     store: new MilvusVectorStore({ address, dimensions: 8, collection }),
     dimensions: 8,
   }));
+  describe('MilvusVectorStore on a collection made for another embedder', () => {
+    it('refuses it at the first call, naming the collection, both dimensions and MILVUS_COLLECTION', async () => {
+      const first = new MilvusVectorStore({ address, dimensions: 8, collection });
+      await first.search('org', new Float32Array(8).fill(1), 1);
+      await first.close();
+      const other = new MilvusVectorStore({ address, dimensions: 4, collection });
+      const refusal = new RegExp(`${collection} holds vectors of 8 dimensions, but the embedder makes 4: set MILVUS_COLLECTION`);
+      await expect(other.search('org', new Float32Array(4).fill(1), 1)).rejects.toThrow(refusal);
+      await expect(other.upsert([{ chunkId: 'c', documentId: 'd', organisationId: 'org', vector: new Float32Array(4) }])).rejects.toThrow(
+        refusal,
+      );
+      await other.close();
+    });
+  });
   // A server kept between runs (npm run engines) would otherwise hold every run's collection, loaded.
   afterAll(async () => {
     const client = new MilvusClient({ address, logLevel: 'info' });

@@ -133,7 +133,12 @@ export class MilvusVectorStore implements VectorStore {
       throw error;
     }
     const exists = await client.hasCollection({ collection_name: this.collection });
-    if (!exists.value) {
+    if (exists.value) {
+      await this.checkDimensions(client).catch(async (error: unknown) => {
+        await client.closeConnection().catch(() => undefined);
+        throw error;
+      });
+    } else {
       check(
         await client.createCollection({
           collection_name: this.collection,
@@ -162,6 +167,20 @@ export class MilvusVectorStore implements VectorStore {
     }
     check(await client.loadCollection({ collection_name: this.collection }), 'loadCollection');
     return { client, sdk };
+  }
+
+  /** A collection made for another embedder cannot take these vectors: say so once, naming the fix. */
+  private async checkDimensions(client: MilvusClient): Promise<void> {
+    const described = await client.describeCollection({ collection_name: this.collection });
+    check(described, 'describeCollection');
+    const field = described.schema.fields.find((candidate) => candidate.name === 'vector');
+    const dim = Number(field?.type_params?.find((param) => param.key === 'dim')?.value ?? Number.NaN);
+    if (dim !== this.dimensions) {
+      throw new Error(
+        `Milvus collection ${this.collection} holds vectors of ${dim} dimensions, but the embedder makes ${this.dimensions}: ` +
+          'set MILVUS_COLLECTION to a collection for this embedder (created on first use), or VECTOR_DIMENSIONS to match',
+      );
+    }
   }
 }
 
