@@ -12,6 +12,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const ENGINE_VARIABLES = [
   'MONGODB_URL',
   'MILVUS_ADDRESS',
+  'MILVUS_COLLECTION',
   'LLM_PROVIDER',
   'OPENAI_BASE_URL',
   'OPENAI_API_KEY',
