@@ -44,6 +44,18 @@ export interface QuotaExceeded {
 
 const SCOPES: readonly LimitScope[] = ['user', 'organisation'];
 
+/** KEYS: one period's usage hash. ARGV: prompt, completion, the period's end (Unix seconds). */
+const ADD_USAGE = `
+redis.call('HINCRBY', KEYS[1], 'prompt', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'completion', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'total', ARGV[1] + ARGV[2])
+redis.call('EXPIREAT', KEYS[1], ARGV[3])
+`;
+
+interface QuotaCommands {
+  rsAddUsage(key: string, prompt: number, completion: number, resetAt: number): Promise<unknown>;
+}
+
 /**
  * Token counts per user and per organisation, per UTC day and month, in Redis hashes
  * (prompt, completion, total) that expire at their period's end: every API node reads the
@@ -51,17 +63,23 @@ const SCOPES: readonly LimitScope[] = ['user', 'organisation'];
  * message until the period ends; the answer that crossed it is not cut short.
  */
 export class TokenQuotas {
+  private readonly redis: Redis & QuotaCommands;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly keys: RedisKeys,
     private readonly limits: TokenQuotaLimits = NO_TOKEN_QUOTAS,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    redis.defineCommand('rsAddUsage', { numberOfKeys: 1, lua: ADD_USAGE });
+    this.redis = redis as Redis & QuotaCommands;
+  }
 
   /**
-   * Adds one attempt's tokens to the user's and the organisation's day and month. The counts
-   * are independent, so they are sent together (one round trip) rather than as a transaction,
-   * which costs far more CPU to build on a connection that carries many scripts.
+   * Adds one attempt's tokens to the user's and the organisation's day and month: one small
+   * script per count (one key each, so any hash slot), the four sent together (one round trip)
+   * rather than as a transaction, which costs far more CPU to build on a connection that
+   * carries many scripts.
    */
   async record(owner: QuotaOwner, usage: TokenUsage): Promise<void> {
     const prompt = Math.max(0, Math.round(usage.promptTokens));
@@ -73,12 +91,7 @@ export class TokenQuotas {
       for (const period of QUOTA_PERIODS) {
         const window = periodWindow(period, now);
         const key = this.keys.tokenUsage(scope, period, window.start, idOf(owner, scope));
-        writes.push(
-          this.redis.hincrby(key, 'prompt', prompt),
-          this.redis.hincrby(key, 'completion', completion),
-          this.redis.hincrby(key, 'total', prompt + completion),
-          this.redis.expireat(key, Math.ceil(window.resetAt.getTime() / 1000)),
-        );
+        writes.push(this.redis.rsAddUsage(key, prompt, completion, Math.ceil(window.resetAt.getTime() / 1000)));
       }
     }
     await Promise.all(writes);
