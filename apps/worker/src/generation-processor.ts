@@ -168,8 +168,13 @@ export class GenerationProcessor {
     if (signal?.aborted) stream.discardPending();
     const streamEnd = await stream.drain();
     end.text = stream.text;
-    // Every attempt counts, whatever its end: the model was asked. Sent now, awaited last, so that it never delays the end.
-    const counted = this.countTokens(data, usage.total(data.text, stream.text), log);
+    // Every attempt counts, whatever its end: the model was asked. Sent after the finish script
+    // where there is one, so that its writes never queue ahead of it, and awaited last.
+    let counted: Promise<void> | undefined;
+    const count = (): Promise<void> => {
+      counted ??= this.countTokens(data, usage.total(data.text, stream.text), log);
+      return counted;
+    };
     try {
       // Whether or not the responder noticed the abort, its text is incomplete: another worker runs it again.
       const handedBack = controller.signal.reason instanceof HandBackSignal;
@@ -194,14 +199,16 @@ export class GenerationProcessor {
         end.error = verdict.error;
         log.error('generation failed', { error: verdict.error });
       }
-      const outcome = await this.deps.lifecycle.finish({ chatId, generationId, attempt }, end, data.enqueuedAt, log);
+      const finishing = this.deps.lifecycle.finish({ chatId, generationId, attempt }, end, data.enqueuedAt, log);
+      void count();
+      const outcome = await finishing;
       if (outcome.kind === 'superseded') {
         log.warn('attempt superseded at its end; nothing stored by it', { reason: outcome.reason });
         return 'superseded';
       }
       return outcome.status;
     } finally {
-      await counted;
+      await count();
     }
   }
 
