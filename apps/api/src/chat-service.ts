@@ -162,9 +162,10 @@ export class ChatService {
       throw tooManyAnswers(admission.scope, admission.limit);
     }
     log.info('answer admitted', { position: admission.position });
-    this.deps.events.answerStarted(stored.ownerId, data.chatId, data.generationId);
     this.deps.clock.answerRequested(stored.generationId, options.receivedAt ?? performance.now());
     return async () => {
+      // After the confirmation, which waits for nothing else: the user's other tabs hear of it a moment later.
+      this.deps.events.answerStarted(stored.ownerId, data.chatId, data.generationId);
       await this.deps.lifecycle.dispatch(data);
       log.info('answer dispatched', { jobId: data.generationId });
     };
