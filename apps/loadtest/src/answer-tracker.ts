@@ -63,6 +63,11 @@ export class AnswerTracker {
     }
   }
 
+  /** The highest seq received: where a reconnected client resumes. */
+  get seq(): number {
+    return this.lastSeq;
+  }
+
   /** Time to first token, if this client sent the message and a partial arrived. */
   get ttft(): number | undefined {
     return this.sentAt === undefined || this.firstPartialAt === undefined ? undefined : this.firstPartialAt - this.sentAt;

@@ -1,6 +1,6 @@
 import type { ErrorFrame, ServerFrame } from '@ragstream/protocol';
 import { AnswerTracker } from './answer-tracker.ts';
-import type { ChatSocket, Transport } from './chat-socket.ts';
+import type { ChatSocket, SocketEvents, Transport } from './chat-socket.ts';
 import { openChatSocket } from './chat-socket.ts';
 import { Deferred, within } from './deferred.ts';
 
@@ -19,31 +19,48 @@ export class ChatSession {
   readonly violations: string[] = [];
   frames = 0;
   lost: string | undefined;
+  /** Times this client dropped its connection on purpose and resumed, maybe on another node. */
+  reconnects = 0;
   private socket: ChatSocket | undefined;
   private readonly pending = new Map<string, PendingUpload>();
 
   private constructor(
     readonly chatId: string,
-    readonly baseUrl: string,
+    /** The node it is connected to now. */
+    public baseUrl: string,
+    readonly transport: Transport,
   ) {}
 
   static async open(transport: Transport, baseUrl: string, chatId: string, timeoutMs = 10_000): Promise<ChatSession> {
-    const session = new ChatSession(chatId, baseUrl);
-    session.socket = await openChatSocket(
-      transport,
-      baseUrl,
-      chatId,
-      {
-        frame: (frame, at) => session.onFrame(frame, at),
-        invalid: (raw, reason) => {
-          session.frames += 1;
-          session.violations.push(`invalid frame (${reason}): ${JSON.stringify(raw).slice(0, 200)}`);
-        },
-        lost: (reason) => session.onLost(reason),
-      },
-      timeoutMs,
-    );
+    const session = new ChatSession(chatId, baseUrl, transport);
+    session.socket = await openChatSocket(transport, baseUrl, chatId, session.events(), timeoutMs);
     return session;
+  }
+
+  /**
+   * Drops the connection, as a refreshed page or a lost network does, and resumes on `baseUrl`
+   * from the last seq received of `generationId`: the answer must go on with no gap or duplicate.
+   */
+  async reconnect(baseUrl: string, generationId: string, timeoutMs = 10_000): Promise<void> {
+    const old = this.socket;
+    this.socket = undefined;
+    await old?.close();
+    // Read after the old connection closed: frames it delivered meanwhile count.
+    const lastSeq = this.answers.get(generationId)?.seq ?? 0;
+    this.socket = await openChatSocket(this.transport, baseUrl, this.chatId, this.events(), timeoutMs, { generationId, lastSeq });
+    this.baseUrl = baseUrl;
+    this.reconnects += 1;
+  }
+
+  private events(): SocketEvents {
+    return {
+      frame: (frame, at) => this.onFrame(frame, at),
+      invalid: (raw, reason) => {
+        this.frames += 1;
+        this.violations.push(`invalid frame (${reason}): ${JSON.stringify(raw).slice(0, 200)}`);
+      },
+      lost: (reason) => this.onLost(reason),
+    };
   }
 
   /** Sends a message; resolves with its generation once the server confirms it. */

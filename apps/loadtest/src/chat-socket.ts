@@ -1,10 +1,18 @@
 import type { ClientFrame, ServerFrame } from '@ragstream/protocol';
 import { serverFrameSchema } from '@ragstream/protocol';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { io } from 'socket.io-client';
 import WebSocket from 'ws';
+import { errorText } from './problems.ts';
 
-export const TRANSPORTS = ['ws', 'socketio'] as const;
+export const TRANSPORTS = ['ws', 'socketio', 'sse'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
+
+/** Where a reopened connection resumes: the generation it follows and the last seq it received of it. */
+export interface ResumeFrom {
+  generationId: string;
+  lastSeq: number;
+}
 
 export interface SocketEvents {
   /** A frame that passed the protocol schema, with its arrival time (performance.now()). */
@@ -16,9 +24,10 @@ export interface SocketEvents {
 }
 
 /**
- * One client connection to one chat over the raw WebSocket or Socket.IO, reduced to
- * what a load generator needs: send frames, get validated frames with arrival times.
- * Unlike the test clients it never throws from a socket callback.
+ * One client connection to one chat over the raw WebSocket, Socket.IO or SSE (frames on the
+ * event stream, messages and stops over REST), reduced to what a load generator needs: send
+ * frames, get validated frames with arrival times. Unlike the test clients it never throws
+ * from a socket callback.
  */
 export interface ChatSocket {
   readonly transport: Transport;
@@ -33,8 +42,11 @@ export function openChatSocket(
   chatId: string,
   events: SocketEvents,
   timeoutMs = 10_000,
+  resume?: ResumeFrom,
 ): Promise<ChatSocket> {
-  return transport === 'ws' ? openWs(baseUrl, chatId, events, timeoutMs) : openSocketIo(baseUrl, chatId, events, timeoutMs);
+  if (transport === 'ws') return openWs(baseUrl, chatId, events, timeoutMs, resume);
+  if (transport === 'socketio') return openSocketIo(baseUrl, chatId, events, timeoutMs, resume);
+  return openSse(baseUrl, chatId, events, timeoutMs, resume);
 }
 
 function deliver(events: SocketEvents, payload: unknown, at: number): void {
@@ -43,8 +55,12 @@ function deliver(events: SocketEvents, payload: unknown, at: number): void {
   else events.invalid(payload, parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
 }
 
-function openWs(baseUrl: string, chatId: string, events: SocketEvents, timeoutMs: number): Promise<ChatSocket> {
+function openWs(baseUrl: string, chatId: string, events: SocketEvents, timeoutMs: number, resume?: ResumeFrom): Promise<ChatSocket> {
   const url = new URL(`/chat/ws/${encodeURIComponent(chatId)}`, baseUrl.replace(/^http/, 'ws'));
+  if (resume) {
+    url.searchParams.set('generationId', resume.generationId);
+    url.searchParams.set('lastSeq', String(resume.lastSeq));
+  }
   const ws = new WebSocket(url);
   let closing = false;
   ws.on('message', (data) => {
@@ -97,10 +113,10 @@ function openWs(baseUrl: string, chatId: string, events: SocketEvents, timeoutMs
   });
 }
 
-function openSocketIo(baseUrl: string, chatId: string, events: SocketEvents, timeoutMs: number): Promise<ChatSocket> {
+function openSocketIo(baseUrl: string, chatId: string, events: SocketEvents, timeoutMs: number, resume?: ResumeFrom): Promise<ChatSocket> {
   const sio = io(`${baseUrl}/chat`, {
     transports: ['websocket'],
-    auth: { chatId },
+    auth: { chatId, ...resume },
     reconnection: false,
     forceNew: true,
     timeout: timeoutMs,
@@ -131,4 +147,110 @@ function openSocketIo(baseUrl: string, chatId: string, events: SocketEvents, tim
       reject(new Error(`socket.io ${baseUrl}: ${err.message}${err.data === undefined ? '' : ` ${JSON.stringify(err.data)}`}`));
     });
   });
+}
+
+/**
+ * SSE: `GET /chat/:chatId/events` (resumed with `Last-Event-ID: <generationId>:<seq>`) carries
+ * the chat's frames; a message is `POST /chat/:chatId/messages` with `generate`, whose answer
+ * becomes the `message_upload_confirm` (or `error`) frame the other transports would send, and
+ * a stop is `POST /chat/:chatId/stop`.
+ */
+async function openSse(baseUrl: string, chatId: string, events: SocketEvents, timeoutMs: number, resume?: ResumeFrom): Promise<ChatSocket> {
+  const chatUrl = `${baseUrl}/chat/${encodeURIComponent(chatId)}`;
+  const controller = new AbortController();
+  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  if (resume) headers['last-event-id'] = `${resume.generationId}:${resume.lastSeq}`;
+  const timer = setTimeout(() => controller.abort(new Error(`not open within ${timeoutMs} ms`)), timeoutMs);
+  let response: Response;
+  try {
+    response = await fetch(`${chatUrl}/events`, { headers, signal: controller.signal });
+  } catch (err) {
+    throw new Error(`SSE ${chatUrl}/events: ${errorText(controller.signal.reason ?? err)}`);
+  } finally {
+    clearTimeout(timer);
+  }
+  const body = response.body;
+  if (!response.ok || !body) {
+    controller.abort();
+    throw new Error(`SSE ${chatUrl}/events: ${response.status} ${await response.text().catch(() => '')}`);
+  }
+  let closing = false;
+  const reading = (async () => {
+    const stream = body.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream({ onError: 'terminate' }));
+    try {
+      for await (const event of stream) {
+        const at = performance.now();
+        let payload: unknown;
+        try {
+          payload = JSON.parse(event.data);
+        } catch {
+          events.invalid(event.data, 'not JSON');
+          continue;
+        }
+        deliver(events, payload, at);
+      }
+      if (!closing) events.lost('event stream ended');
+    } catch (err) {
+      if (!closing) events.lost(`event stream failed (${errorText(err)})`);
+    }
+  })();
+  const post = async (path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> => {
+    const answer = await fetch(`${chatUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: answer.status, body: (await answer.json().catch(() => ({}))) as Record<string, unknown> };
+  };
+  // A failed request reads as the error frame a socket would have sent for it.
+  const failed = (clientMessageId: string | undefined, code: unknown, message: unknown): void =>
+    deliver(
+      events,
+      {
+        mt: 'error',
+        code: typeof code === 'string' ? code : 'unavailable',
+        message: typeof message === 'string' ? message : 'request failed',
+        ...(clientMessageId === undefined ? {} : { clientMessageId }),
+      },
+      performance.now(),
+    );
+  const upload = async (frame: Extract<ClientFrame, { mt: 'message_upload' }>): Promise<void> => {
+    const { clientMessageId } = frame;
+    try {
+      const { status, body: message } = await post('/messages', {
+        text: frame.message,
+        userId: frame.userId,
+        clientMessageId,
+        generate: true,
+        timezone: frame.timezone,
+        selectedLanguage: frame.selectedLanguage,
+      });
+      if (status !== 200 && status !== 201) return failed(clientMessageId, message.code, message.message ?? `HTTP ${status}`);
+      const confirm = { mt: 'message_upload_confirm', chatId, messageId: message.id, generationId: message.generationId, clientMessageId };
+      deliver(events, status === 200 ? { ...confirm, duplicate: true } : confirm, performance.now());
+    } catch (err) {
+      failed(clientMessageId, 'unavailable', `POST ${chatUrl}/messages: ${errorText(err)}`);
+    }
+  };
+  const stop = async (): Promise<void> => {
+    try {
+      const { status, body: answer } = await post('/stop', {});
+      if (status !== 200) failed(undefined, answer.code, answer.message ?? `HTTP ${status}`);
+    } catch (err) {
+      failed(undefined, 'unavailable', `POST ${chatUrl}/stop: ${errorText(err)}`);
+    }
+  };
+  return {
+    transport: 'sse',
+    baseUrl,
+    send: (frame) => {
+      void (frame.mt === 'message_upload' ? upload(frame) : stop());
+    },
+    close: async () => {
+      closing = true;
+      controller.abort();
+      await reading;
+    },
+  };
 }

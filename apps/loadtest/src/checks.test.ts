@@ -1,6 +1,7 @@
 import type { GenerationFrame } from '@ragstream/protocol';
 import { describe, expect, it } from 'vitest';
 import { AnswerTracker } from './answer-tracker.ts';
+import { parseLoadArgs, parseMix, transportFor } from './load-config.ts';
 import { isLoopbackHost, loopbackBaseUrl } from './loopback.ts';
 import { percentile, summarize } from './percentiles.ts';
 
@@ -67,5 +68,35 @@ describe('loopback guard', () => {
     expect(loopbackBaseUrl('http://127.0.0.1:8000/')).toBe('http://127.0.0.1:8000');
     expect(() => loopbackBaseUrl('http://example.com:8000')).toThrow(/refusing to load-test example.com/);
     expect(() => loopbackBaseUrl('ws://127.0.0.1:8000')).toThrow(/http/);
+  });
+});
+
+describe('transport mix', () => {
+  it('deals chats to transports in proportion to their weights, interleaved', () => {
+    const mix = parseMix('ws=2,socketio=1,sse=1');
+    expect(mix).toEqual([
+      { transport: 'ws', weight: 2 },
+      { transport: 'socketio', weight: 1 },
+      { transport: 'sse', weight: 1 },
+    ]);
+    expect(Array.from({ length: 8 }, (_, i) => transportFor(i, mix))).toEqual([
+      'ws',
+      'ws',
+      'socketio',
+      'sse',
+      'ws',
+      'ws',
+      'socketio',
+      'sse',
+    ]);
+    expect(Array.from({ length: 3 }, (_, i) => transportFor(i, parseMix('ws=0,sse=1')))).toEqual(['sse', 'sse', 'sse']);
+  });
+
+  it('refuses a malformed mix, and --mix with --transport, naming the flag', () => {
+    for (const bad of ['ws', 'ws=x', 'tcp=1', 'ws=1,ws=2', 'ws=0', '']) expect(() => parseMix(bad)).toThrow(/--mix/);
+    expect(() => parseLoadArgs(['--local', '--transport', 'ws', '--mix', 'ws=1'])).toThrow(/--transport or --mix/);
+    expect(() => parseLoadArgs(['--local', '--transport', 'tcp'])).toThrow(/--transport must be one of ws, socketio, sse/);
+    expect(parseLoadArgs(['--local', '--transport', 'sse']).options.mix).toEqual([{ transport: 'sse', weight: 1 }]);
+    expect(() => parseLoadArgs(['--local', '--reconnect-ratio', '2'])).toThrow(/reconnect-ratio/);
   });
 });

@@ -18,7 +18,8 @@ export interface LoadOptions {
   urls: string[];
   /** Start a cluster of our own instead of using `urls`. */
   local: LocalClusterOptions | undefined;
-  transport: Transport;
+  /** The transports' shares of the chats, each chat on one of them for its whole life. */
+  mix: TransportShare[];
   chats: number;
   messagesPerChat: number;
   /** No new message is sent after this many seconds. */
@@ -28,11 +29,52 @@ export interface LoadOptions {
   /** Fraction of answers stopped mid-stream (after the first partial and a random delay up to `stopDelayMs`). */
   stopRatio: number;
   stopDelayMs: number;
+  /** Fraction of answers whose client drops its connection mid-stream and resumes on another node. */
+  reconnectRatio: number;
   /** Pause between an answer's end and the chat's next message. */
   thinkMs: number;
   /** Longest wait for a confirm or a first partial. */
   timeoutMs: number;
   seed: number;
+}
+
+export interface TransportShare {
+  transport: Transport;
+  weight: number;
+}
+
+/**
+ * The transport of chat `index` of `chats`: chats are dealt to the transports in proportion to
+ * their weights, interleaved (`ws=1,sse=1` alternates), so that every node gets each transport.
+ */
+export function transportFor(index: number, mix: readonly TransportShare[]): Transport {
+  const total = mix.reduce((sum, share) => sum + share.weight, 0);
+  // The share whose cumulative range holds this chat's place in a repeating cycle of `total`.
+  let place = (index % total) + 0.5;
+  for (const share of mix) {
+    if (place < share.weight) return share.transport;
+    place -= share.weight;
+  }
+  return mix[mix.length - 1]?.transport ?? 'ws';
+}
+
+/** `ws=2,socketio=1,sse=1`: whole-number weights, each transport at most once. */
+export function parseMix(text: string): TransportShare[] {
+  const shares: TransportShare[] = [];
+  for (const part of text.split(',')) {
+    const match = /^\s*([a-z]+)\s*=\s*(\d+)\s*$/.exec(part);
+    const transport = match?.[1];
+    const weight = Number(match?.[2]);
+    if (!match || !(TRANSPORTS as readonly string[]).includes(transport ?? '') || !Number.isInteger(weight) || weight > 1000) {
+      throw new UsageError(
+        `--mix: expected transport=weight pairs such as ws=2,socketio=1,sse=1 (transports ${TRANSPORTS.join(', ')}), got ${JSON.stringify(part)}`,
+      );
+    }
+    if (shares.some((share) => share.transport === transport)) throw new UsageError(`--mix: ${transport} is given twice`);
+    if (weight > 0) shares.push({ transport: transport as Transport, weight });
+  }
+  if (shares.length === 0) throw new UsageError('--mix: at least one transport needs a weight above 0');
+  return shares;
 }
 
 export const LOAD_USAGE = `Usage: npm run loadtest -- (--url URL[,URL...] | --local [--apis N --workers N]) [options]
@@ -52,10 +94,16 @@ Load:
   --messages-per-chat K       messages each chat sends, one answer at a time (default 5, at most 1000)
   --duration S                no new message after S seconds (default 60, at most 3600)
   --grace S                   then answers in flight get S more seconds (default 30, at most 600)
-  --transport ws|socketio     client transport (default ws)
+  --transport ws|socketio|sse client transport of every chat (default ws); sse reads the event
+                              stream and sends messages and stops over REST
+  --mix ws=W,socketio=W,sse=W chats per transport, in proportion to the weights, interleaved
+                              (instead of --transport; e.g. --mix ws=2,socketio=1,sse=1)
   --stop-ratio F              stop this fraction of answers mid-stream, from the same socket or
                               POST /chat/:id/stop on another node, alternately (default 0)
-  --stop-delay-ms MS          stop up to MS after the first partial (default 300)
+  --stop-delay-ms MS          stop (or reconnect) up to MS after the first partial (default 300)
+  --reconnect-ratio F         for this fraction of answers the client drops its connection
+                              mid-stream and resumes on the next node from the last seq it got
+                              (answers not stopped; default 0)
   --think-ms MS               pause between an answer and the chat's next message (default 0)
   --timeout-ms MS             longest wait for a confirm or a first token (default 30000)
   --seed N                    seed of the stop choices (default 1)
@@ -88,9 +136,12 @@ export function parseLoadArgs(argv: string[]): LoadCli {
     const given = localOnly.filter((name) => values[name] !== undefined);
     if (given.length > 0) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} only apply with --local`);
   }
-  const transport = stringFlag(values, 'transport') ?? 'ws';
-  if (!(TRANSPORTS as readonly string[]).includes(transport))
-    throw new UsageError(`--transport must be ws or socketio, got ${JSON.stringify(transport)}`);
+  const transport = stringFlag(values, 'transport');
+  const mixText = stringFlag(values, 'mix');
+  if (transport !== undefined && mixText !== undefined) throw new UsageError('give --transport or --mix, not both');
+  if (transport !== undefined && !(TRANSPORTS as readonly string[]).includes(transport))
+    throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')}, got ${JSON.stringify(transport)}`);
+  const mix = mixText === undefined ? [{ transport: (transport ?? 'ws') as Transport, weight: 1 }] : parseMix(mixText);
   const chats = numberFlag(values, 'chats', 20, 1, 2000);
   const options: LoadOptions = {
     urls: [...new Set(rawUrls.map(loopbackBaseUrl))],
@@ -104,13 +155,14 @@ export function parseLoadArgs(argv: string[]): LoadCli {
           flushMs: numberFlag(values, 'flush-ms', 15, 0, 1000),
         }
       : undefined,
-    transport: transport as Transport,
+    mix,
     chats,
     messagesPerChat: numberFlag(values, 'messages-per-chat', 5, 1, 1000),
     durationS: numberFlag(values, 'duration', 60, 1, 3600, false),
     graceS: numberFlag(values, 'grace', 30, 1, 600, false),
     stopRatio: numberFlag(values, 'stop-ratio', 0, 0, 1, false),
     stopDelayMs: numberFlag(values, 'stop-delay-ms', 300, 0, 60_000),
+    reconnectRatio: numberFlag(values, 'reconnect-ratio', 0, 0, 1, false),
     thinkMs: numberFlag(values, 'think-ms', 0, 0, 60_000),
     timeoutMs: numberFlag(values, 'timeout-ms', 30_000, 100, 600_000),
     seed: numberFlag(values, 'seed', 1, 0, 2 ** 31 - 1),
@@ -138,6 +190,8 @@ function parseFlags(argv: string[]) {
       duration: { type: 'string' },
       grace: { type: 'string' },
       transport: { type: 'string' },
+      mix: { type: 'string' },
+      'reconnect-ratio': { type: 'string' },
       'stop-ratio': { type: 'string' },
       'stop-delay-ms': { type: 'string' },
       'think-ms': { type: 'string' },

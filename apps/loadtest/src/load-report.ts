@@ -12,9 +12,11 @@ export function formatLoadReport(r: LoadResult): string {
         `synthetic ${c.local.tokens} tokens at ${c.local.tokensPerSecond} tok/s, FRAME_FLUSH_MS=${c.local.flushMs}, prefix ${c.redisPrefix ?? '?'})`
       : `deployment ${c.urls.join(', ')}`;
   lines.push(`RagStream load test against ${target}`);
+  const mix = c.mix.map((share) => (c.mix.length === 1 ? share.transport : `${share.transport}=${share.weight}`)).join(',');
   lines.push(
-    `  ${c.chats} chats x up to ${c.messagesPerChat} messages over ${c.transport}, sending for ${c.durationS} s (+${c.graceS} s grace), ` +
-      `stop ratio ${c.stopRatio} (within ${c.stopDelayMs} ms of the first partial), think ${c.thinkMs} ms, seed ${c.seed}`,
+    `  ${c.chats} chats x up to ${c.messagesPerChat} messages over ${mix}, sending for ${c.durationS} s (+${c.graceS} s grace), ` +
+      `stop ratio ${c.stopRatio} and reconnect ratio ${c.reconnectRatio} (within ${c.stopDelayMs} ms of the first partial), ` +
+      `think ${c.thinkMs} ms, seed ${c.seed}`,
   );
   const a = r.answers;
   lines.push('');
@@ -46,6 +48,23 @@ export function formatLoadReport(r: LoadResult): string {
       ].map(([label, s]) => [label, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.mean), ms(s.max)]),
     ]),
   );
+  const transports = Object.entries(r.byTransport);
+  if (transports.length > 1 || r.reconnects > 0) {
+    lines.push('');
+    lines.push(
+      textTable([
+        ['transport', 'chats', 'answers ended', 'reconnects', 'TTFT p50 ms', 'TTFT p99 ms'],
+        ...transports.map(([transport, t]) => [
+          transport,
+          String(t.chats),
+          String(t.answersEnded),
+          String(t.reconnects),
+          ms(t.ttftMs.p50),
+          ms(t.ttftMs.p99),
+        ]),
+      ]),
+    );
+  }
   lines.push('');
   lines.push(
     `  protocol violations ${r.violations.count}; stored text/status mismatches ${r.stored.mismatches} of ${r.stored.checked} checked; ` +

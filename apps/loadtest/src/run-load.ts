@@ -1,9 +1,12 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticAnswer } from '@ragstream/rag';
 import { HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster } from '@ragstream/testing';
 import { ChatSession } from './chat-session.ts';
+import type { Transport } from './chat-socket.ts';
 import { limiter, mapLimit } from './deferred.ts';
 import type { LoadOptions } from './load-config.ts';
+import { transportFor } from './load-config.ts';
 import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
 import { checkStoredAnswers, classifyAnswers } from './load-summary.ts';
 import type { Summary } from './percentiles.ts';
@@ -23,6 +26,10 @@ export interface LoadResult {
   answerMs: Summary;
   /** Stop sent -> terminal 'stopped' frame received. */
   stopLatencyMs: Summary;
+  /** Per transport: its chats, answers that ended, time to first token, and deliberate reconnects. */
+  byTransport: Partial<Record<Transport, { chats: number; answersEnded: number; ttftMs: Summary; reconnects: number }>>;
+  /** Connections dropped mid-answer on purpose and resumed on another node (`--reconnect-ratio`). */
+  reconnects: number;
   frames: number;
   framesPerSecond: number;
   errors: { count: number; examples: string[] };
@@ -101,6 +108,8 @@ async function drive(
 
   // One signal ends every wait: the hard deadline, or the caller's abort (Ctrl-C).
   const end = new AbortController();
+  // Every chat may wait on it at once (a stop's or a reconnect's delay, a think time).
+  setMaxListeners(options.chats + 10, end.signal);
   const onOuterAbort = (): void => end.abort(new Error('interrupted'));
   hooks.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (hooks.signal?.aborted) onOuterAbort();
@@ -131,13 +140,15 @@ async function drive(
     try {
       const session = await setup(async () => {
         const chatId = await race(new HttpClient(url).createChat(userId));
-        return race(ChatSession.open(options.transport, url, chatId, options.timeoutMs));
+        return race(ChatSession.open(transportFor(index, options.mix), url, chatId, options.timeoutMs));
       });
       sessions.push(session);
       for (let k = 0; k < options.messagesPerChat; k += 1) {
         if (end.signal.aborted || performance.now() >= sendUntil) break;
         const stopPlanned = random() < options.stopRatio;
         const stopDelay = random() * options.stopDelayMs;
+        // Drawn only when asked for, so that runs without reconnects keep their seeded stop choices.
+        const reconnectPlanned = !stopPlanned && options.reconnectRatio > 0 && random() < options.reconnectRatio;
         sent += 1;
         const answer = await race(session.ask(`Load test message ${k + 1} of chat ${index + 1}.`, userId, options.timeoutMs));
         const record: AnswerRecord = { answer, session };
@@ -157,6 +168,14 @@ async function drive(
               if (status !== 200) errors.add(`POST /chat/${session.chatId}/stop on ${other}: ${status} ${JSON.stringify(body)}`);
             }
           }
+        }
+        if (reconnectPlanned) {
+          await race(answer.waitFirstPartial(options.timeoutMs)).catch((err: unknown) => {
+            if (!answer.terminal) throw err;
+          });
+          if (stopDelay > 0) await sleep(stopDelay, undefined, { signal: end.signal });
+          const next = urls[(urls.indexOf(session.baseUrl) + 1) % urls.length] ?? session.baseUrl;
+          if (!answer.terminal) await race(session.reconnect(next, answer.generationId, options.timeoutMs));
         }
         await race(answer.waitTerminal(2 ** 31 - 1));
         if (options.thinkMs > 0) await sleep(options.thinkMs, undefined, { signal: end.signal });
@@ -199,6 +218,17 @@ async function drive(
   const stored = await checkStoredAnswers(sessions, records, errors);
 
   const frames = sessions.reduce((total, session) => total + session.frames, 0);
+  const byTransport: LoadResult['byTransport'] = {};
+  for (const transport of new Set(sessions.map((session) => session.transport))) {
+    const own = sessions.filter((session) => session.transport === transport);
+    const answers = records.filter((record) => record.session.transport === transport).map((record) => record.answer);
+    byTransport[transport] = {
+      chats: own.length,
+      answersEnded: answers.filter((answer) => answer.terminal).length,
+      ttftMs: summarize(answers.flatMap((answer) => (answer.ttft === undefined ? [] : [answer.ttft]))),
+      reconnects: own.reduce((total, session) => total + session.reconnects, 0),
+    };
+  }
   // Until the last terminal frame, or the end of the run if some answer never ended.
   const { counts, firstSent, lastTerminal, fullTextMismatches } = tally;
   const wallMs = Number.isFinite(firstSent) ? Math.max(0, (counts.noTerminal > 0 ? runEnd : lastTerminal) - firstSent) : 0;
@@ -219,6 +249,8 @@ async function drive(
     ttftMs: summarize(tally.ttft),
     answerMs: summarize(tally.durations),
     stopLatencyMs: summarize(tally.stopLatency),
+    byTransport,
+    reconnects: sessions.reduce((total, session) => total + session.reconnects, 0),
     frames,
     framesPerSecond: wallMs > 0 ? round(frames / (wallMs / 1000), 1) : 0,
     errors: { count: errors.count, examples: errors.examples },
