@@ -16,6 +16,8 @@ export class AnswerTracker {
   frames = 0;
   text = '';
   readonly violations: string[] = [];
+  /** Append in Redis -> receive here, per frame that carries `appendedAt` (workers with FRAME_APPEND_TIMESTAMPS). */
+  readonly deliveryMs: number[] = [];
   private lastSeq = 0;
   private attempt = 0;
   private readonly firstPartial = new Deferred<number>();
@@ -25,6 +27,8 @@ export class AnswerTracker {
 
   add(frame: GenerationFrame, at: number): void {
     this.frames += 1;
+    // Same machine, same clock: Redis's TIME at the append against this process's wall clock.
+    if (frame.appendedAt !== undefined) this.deliveryMs.push(performance.timeOrigin + at - frame.appendedAt);
     if (this.terminal) this.violate(`${frame.mt} seq ${frame.seq} after the terminal frame`);
     if (frame.seq !== this.lastSeq + 1) {
       this.violate(

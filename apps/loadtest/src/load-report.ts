@@ -45,6 +45,7 @@ export function formatLoadReport(r: LoadResult): string {
         ['time to first token (upload -> first partial)', r.ttftMs] as const,
         ['whole answer (upload -> terminal)', r.answerMs] as const,
         ['stop (stop sent -> terminal stopped)', r.stopLatencyMs] as const,
+        ['frame delivery (appended in Redis -> received)', r.deliveryMs] as const,
       ].map(([label, s]) => [label, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.mean), ms(s.max)]),
     ]),
   );

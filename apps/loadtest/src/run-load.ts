@@ -26,6 +26,8 @@ export interface LoadResult {
   answerMs: Summary;
   /** Stop sent -> terminal 'stopped' frame received. */
   stopLatencyMs: Summary;
+  /** Frame appended in Redis -> received by the client, over every frame that carries its append time (local mode). */
+  deliveryMs: Summary;
   /** Per transport: its chats, answers that ended, time to first token, and deliberate reconnects. */
   byTransport: Partial<Record<Transport, { chats: number; answersEnded: number; ttftMs: Summary; reconnects: number }>>;
   /** Connections dropped mid-answer on purpose and resumed on another node (`--reconnect-ratio`). */
@@ -62,12 +64,16 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     apis: local.apis,
     workers: local.workers,
     env: { LLM_PROVIDER: 'synthetic', ...LOAD_GENERATOR_LIMITS },
-    workerEnv: syntheticWorkerEnv({
-      tokens: local.tokens,
-      tokensPerSecond: local.tokensPerSecond,
-      concurrency: local.workerConcurrency,
-      flushMs: local.flushMs,
-    }),
+    workerEnv: {
+      ...syntheticWorkerEnv({
+        tokens: local.tokens,
+        tokensPerSecond: local.tokensPerSecond,
+        concurrency: local.workerConcurrency,
+        flushMs: local.flushMs,
+      }),
+      // Frames carry their append time, so that delivery latency is measured.
+      FRAME_APPEND_TIMESTAMPS: '1',
+    },
   });
   hooks.onCluster?.(cluster);
   try {
@@ -249,6 +255,7 @@ async function drive(
     ttftMs: summarize(tally.ttft),
     answerMs: summarize(tally.durations),
     stopLatencyMs: summarize(tally.stopLatency),
+    deliveryMs: summarize(records.flatMap((record) => record.answer.deliveryMs)),
     byTransport,
     reconnects: sessions.reduce((total, session) => total + session.reconnects, 0),
     frames,

@@ -45,6 +45,9 @@ describe('npm run loadtest with a transport mix and reconnects', () => {
       expect(result.byTransport[transport]).toMatchObject({ chats: 4, answersEnded: 12 });
       expect(result.byTransport[transport]?.ttftMs.count).toBeGreaterThan(0);
     }
+    // Every frame's append time came with it: append -> receive is measured, on this machine's clock.
+    expect(result.deliveryMs.count).toBeGreaterThan(result.answers.sent * 3);
+    expect(result.deliveryMs.min).toBeGreaterThan(-2);
     // A resume that missed or repeated a frame would show above as a violation; here it is shown to have happened.
     expect(result.reconnects).toBeGreaterThan(5);
     expect(Object.values(result.byTransport).filter((t) => (t?.reconnects ?? 0) > 0)).toHaveLength(3);

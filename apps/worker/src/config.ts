@@ -1,4 +1,4 @@
-import { commonEnvShape, envPort, parseEnv } from '@ragstream/runtime';
+import { commonEnvShape, envBoolean, envPort, parseEnv } from '@ragstream/runtime';
 import { z } from 'zod';
 
 export const LLM_PROVIDERS = ['offline', 'openai', 'synthetic'] as const;
@@ -32,6 +32,8 @@ const workerEnvSchema = z
     SYNTHETIC_TOKENS: z.coerce.number().int().min(0).default(200),
     SYNTHETIC_TOKENS_PER_SECOND: z.coerce.number().min(0).default(50),
     FRAME_FLUSH_MS: z.coerce.number().int().min(0).max(1000).default(15),
+    /** Load tests: frames carry `appendedAt`, so that clients measure append -> receive. */
+    FRAME_APPEND_TIMESTAMPS: envBoolean.default(false),
     OPENAI_BASE_URL: z.string().url().optional(),
     OPENAI_API_KEY: z.string().default(''),
     LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   await store.init();
   await knowledge.init();
 
-  const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
+  const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS, { stampAppendTime: config.FRAME_APPEND_TIMESTAMPS });
   const queue = new GenerationQueue(redis, keys, logger);
   const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   // Read by the queue gauges only; the worker itself takes ingestion jobs through its Worker.

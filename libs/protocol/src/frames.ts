@@ -41,6 +41,11 @@ const generationFields = {
   generationId: z.string(),
   attempt: z.number().int().positive(),
   seq: z.number().int().positive(),
+  /**
+   * Only from workers with FRAME_APPEND_TIMESTAMPS=1 (load tests): Redis's clock, in ms since
+   * the epoch, when the frame was appended, so that a client on the same machine measures delivery.
+   */
+  appendedAt: z.number().int().nonnegative().optional(),
 };
 
 /** First frame of every attempt: a higher `attempt` than seen tells clients to drop earlier text. */

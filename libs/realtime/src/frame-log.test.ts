@@ -64,6 +64,28 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     expect(published).toEqual(logged);
   });
 
+  it('stamps each frame with the time Redis appended it when asked (FRAME_APPEND_TIMESTAMPS), and only then', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(generationId, 1);
+    const stamped = new FrameLog(redis, keys, 60, { stampAppendTime: true });
+    const before = Date.now();
+    expect(
+      await stamped.append(chatId, generationId, 1, [{ mt: 'typing_indicator', chatId, generationId, attempt: 1, replyTo: 'm' }]),
+    ).toEqual({
+      ok: true,
+      lastSeq: 1,
+    });
+    const after = Date.now();
+    await log.append(chatId, generationId, 1, [{ mt: 'chat_message_bot_partial', chatId, generationId, attempt: 1, delta: 'x' }]);
+    const [first, second] = await log.readAfter(generationId, 0);
+    // Redis's clock and this process's are the machine's; a millisecond of rounding either way.
+    expect(first?.appendedAt).toBeGreaterThanOrEqual(before - 1);
+    expect(first?.appendedAt).toBeLessThanOrEqual(after + 1);
+    expect(first).toMatchObject({ seq: 1, mt: 'typing_indicator' });
+    expect(second).toMatchObject({ seq: 2, delta: 'x' });
+    expect(second).not.toHaveProperty('appendedAt');
+  });
+
   it('fences a superseded attempt: its frames are refused, it is told once, and its text keeps only what was accepted', async () => {
     const { chatId, generationId } = ids();
     await runAttempt(generationId, 1);

@@ -12,16 +12,19 @@ import type { Redis } from 'ioredis';
  * answer lifecycle (@ragstream/lifecycle); this module only streams.
  */
 
-const APPEND = `
+/** `stamped`: each frame also gets `appendedAt`, Redis's clock in ms when it was appended (load tests). */
+function appendScript(stamped: boolean): string {
+  return `
 local meta = KEYS[1]
 local state = redis.call('HMGET', meta, 'done', 'attempt', 'cancel')
 if state[1] == '1' then return -1 end
 if state[2] ~= ARGV[2] then return -2 end
 if state[3] == '1' then return -3 end
+${stamped ? "local now = redis.call('TIME')\nlocal stamp = ',\"appendedAt\":' .. string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))" : "local stamp = ''"}
 local seq = 0
 for i = 4, #ARGV do
   seq = redis.call('HINCRBY', meta, 'seq', 1)
-  local frame = '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2)
+  local frame = '{"seq":' .. seq .. stamp .. ',' .. string.sub(ARGV[i], 2)
   redis.call('RPUSH', KEYS[2], frame)
   redis.call('PUBLISH', ARGV[1], frame)
 end
@@ -29,10 +32,11 @@ redis.call('EXPIRE', meta, ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return seq
 `;
-
-interface FrameLogCommands {
-  rsAppendFrames(meta: string, log: string, ...args: (string | number)[]): Promise<number>;
 }
+
+type AppendCommand = 'rsAppendFrames' | 'rsAppendFramesStamped';
+
+type FrameLogCommands = Record<AppendCommand, (meta: string, log: string, ...args: (string | number)[]) => Promise<number>>;
 
 /** Why an attempt may no longer append: finished, replaced by a newer attempt, or asked to stop. */
 export type RefusalReason = 'done' | 'fenced' | 'cancelled';
@@ -54,19 +58,24 @@ export interface GenerationMeta {
 
 export class FrameLog {
   private readonly redis: Redis & FrameLogCommands;
+  private readonly command: AppendCommand;
 
+  /** `stampAppendTime`: frames carry `appendedAt` (FRAME_APPEND_TIMESTAMPS), so that clients can measure delivery. */
   constructor(
     redis: Redis,
     private readonly keys: RedisKeys,
     readonly ttlSeconds: number,
+    options: { stampAppendTime?: boolean } = {},
   ) {
-    redis.defineCommand('rsAppendFrames', { numberOfKeys: 2, lua: APPEND });
+    // Named by variant: one connection may carry a stamping and a plain log (tests).
+    this.command = options.stampAppendTime ? 'rsAppendFramesStamped' : 'rsAppendFrames';
+    redis.defineCommand(this.command, { numberOfKeys: 2, lua: appendScript(options.stampAppendTime === true) });
     this.redis = redis as Redis & FrameLogCommands;
   }
 
   /** Numbers, logs and publishes frames of a running attempt; with no frames, only checks that it may go on. */
   async append(chatId: string, generationId: string, attempt: number, frames: UnsequencedFrame[]): Promise<AppendResult> {
-    const result = await this.redis.rsAppendFrames(
+    const result = await this.redis[this.command](
       this.keys.generationMeta(generationId),
       this.keys.generationLog(generationId),
       this.keys.chatFrames(chatId),
