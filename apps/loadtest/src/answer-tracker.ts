@@ -18,6 +18,10 @@ export class AnswerTracker {
   readonly violations: string[] = [];
   /** Append in Redis -> receive here, per frame that carries `appendedAt` (workers with FRAME_APPEND_TIMESTAMPS). */
   readonly deliveryMs: number[] = [];
+  /** Frames never received: the sum of the seq gaps. */
+  missing = 0;
+  /** Frames received again, or out of order. */
+  duplicates = 0;
   private lastSeq = 0;
   private attempt = 0;
   private readonly firstPartial = new Deferred<number>();
@@ -30,6 +34,8 @@ export class AnswerTracker {
     // Same machine, same clock: Redis's TIME at the append against this process's wall clock.
     if (frame.appendedAt !== undefined) this.deliveryMs.push(performance.timeOrigin + at - frame.appendedAt);
     if (this.terminal) this.violate(`${frame.mt} seq ${frame.seq} after the terminal frame`);
+    if (frame.seq > this.lastSeq + 1) this.missing += frame.seq - this.lastSeq - 1;
+    if (frame.seq <= this.lastSeq) this.duplicates += 1;
     if (frame.seq !== this.lastSeq + 1) {
       this.violate(
         frame.seq <= this.lastSeq

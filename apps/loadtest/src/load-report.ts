@@ -66,6 +66,29 @@ export function formatLoadReport(r: LoadResult): string {
       ]),
     );
   }
+  if (r.processes.length > 0) {
+    lines.push('');
+    const tokens = r.deliveredTokens;
+    lines.push(
+      textTable([
+        ['process', 'CPU s', 'CPU s / 1000 tokens', 'peak RSS MB'],
+        ...r.processes.map((p) => [
+          p.name,
+          p.cpuSeconds.toFixed(2),
+          tokens ? ((p.cpuSeconds * 1000) / tokens).toFixed(4) : '-',
+          p.peakRssMb.toFixed(0),
+        ]),
+      ]),
+    );
+    const per = r.cpuPerThousandTokens;
+    if (tokens !== null && per) {
+      const kinds = (['api', 'worker', 'redis', 'load'] as const).filter((kind) => per[kind] !== undefined);
+      lines.push(
+        `  ${tokens} tokens delivered; CPU s per 1000 tokens: ${kinds.map((kind) => `${kind} ${per[kind]}`).join(', ')}; ` +
+          `API nodes + workers + Redis ${per.total} (Redis's CPU is the whole server's)`,
+      );
+    }
+  }
   lines.push('');
   lines.push(
     `  protocol violations ${r.violations.count}; stored text/status mismatches ${r.stored.mismatches} of ${r.stored.checked} checked; ` +

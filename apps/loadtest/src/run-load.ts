@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticAnswer } from '@ragstream/rag';
 import { HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster } from '@ragstream/testing';
+import { Redis } from 'ioredis';
 import { ChatSession } from './chat-session.ts';
 import type { Transport } from './chat-socket.ts';
 import { limiter, mapLimit } from './deferred.ts';
@@ -13,6 +14,8 @@ import type { Summary } from './percentiles.ts';
 import { round, summarize } from './percentiles.ts';
 import { syntheticWorkerEnv } from './phase-workers.ts';
 import { errorText, Problems } from './problems.ts';
+import type { ProcessSample } from './process-stats.ts';
+import { sampleProcess, sampleRedis, sampleSelf } from './process-stats.ts';
 
 export interface LoadResult {
   kind: 'ragstream-loadtest';
@@ -32,6 +35,13 @@ export interface LoadResult {
   byTransport: Partial<Record<Transport, { chats: number; answersEnded: number; ttftMs: Summary; reconnects: number }>>;
   /** Connections dropped mid-answer on purpose and resumed on another node (`--reconnect-ratio`). */
   reconnects: number;
+  /** Local mode: every process of the cluster, Redis and this one; else this one only. */
+  processes: ProcessCost[];
+  /** Local mode: tokens the clients received (text received / the synthetic token's mean length). */
+  deliveredTokens: number | null;
+  /** Local mode: CPU-seconds per 1,000 delivered tokens, per kind of process and in all (API nodes, workers and Redis). */
+  cpuPerThousandTokens: Partial<Record<ProcessKind | 'total', number>> | null;
+  summary: LoadSummary;
   frames: number;
   framesPerSecond: number;
   errors: { count: number; examples: string[] };
@@ -42,6 +52,29 @@ export interface LoadResult {
   /** Local mode only: completed answers whose text is not syntheticAnswer(tokens). */
   fullTextMismatches: number | null;
   ok: boolean;
+}
+
+export type ProcessKind = 'api' | 'worker' | 'redis' | 'load';
+
+/** One process's share of the run, from the first message sent to the end of the run. */
+export interface ProcessCost {
+  kind: ProcessKind;
+  name: string;
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+/** The issue's names, for tools that read the JSON: each latency with p50 and p99. */
+export interface LoadSummary {
+  answers_completed: number;
+  lost_frames: number;
+  duplicate_frames: number;
+  ttft_ms: { p50: number; p99: number };
+  delivery_ms: { p50: number; p99: number };
+  stop_latency_ms: { p50: number; p99: number };
+  errors: number;
+  cpu_seconds: Record<string, number>;
+  peak_rss_mb: Record<string, number>;
 }
 
 export interface LoadHooks {
@@ -78,7 +111,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
   hooks.onCluster?.(cluster);
   try {
     log(`cluster up: ${cluster.apiUrls.join(', ')} (prefix ${cluster.prefix})`);
-    return await drive(options, cluster.apiUrls, cluster.prefix, hooks);
+    return await drive(options, cluster.apiUrls, cluster.prefix, hooks, cluster);
   } finally {
     await cluster.stop();
   }
@@ -102,6 +135,7 @@ async function drive(
   urls: readonly string[],
   redisPrefix: string | undefined,
   hooks: LoadHooks,
+  cluster?: TestCluster,
 ): Promise<LoadResult> {
   const log = hooks.log ?? (() => undefined);
   const startedAt = new Date().toISOString();
@@ -191,6 +225,8 @@ async function drive(
     }
   };
 
+  const meter = new CostMeter(cluster);
+  await meter.start();
   try {
     await Promise.all(Array.from({ length: options.chats }, (_, i) => driveChat(i)));
   } finally {
@@ -199,6 +235,7 @@ async function drive(
     hooks.signal?.removeEventListener('abort', onOuterAbort);
   }
   const runEnd = performance.now();
+  const processes = await meter.end();
   if (end.signal.aborted) log(`ended early: ${errorText(end.signal.reason)}`);
   await Promise.all(sessions.map((session) => session.close()));
   // Answers still running are stopped, best effort, so that the run leaves no work behind.
@@ -224,6 +261,11 @@ async function drive(
   const stored = await checkStoredAnswers(sessions, records, errors);
 
   const frames = sessions.reduce((total, session) => total + session.frames, 0);
+  const deliveredTokens =
+    expected === undefined || !options.local
+      ? null
+      : Math.round(records.reduce((total, record) => total + record.answer.text.length, 0) / (expected.length / options.local.tokens));
+  const cpuPerThousandTokens = deliveredTokens === null || deliveredTokens === 0 ? null : perThousand(processes, deliveredTokens);
   const byTransport: LoadResult['byTransport'] = {};
   for (const transport of new Set(sessions.map((session) => session.transport))) {
     const own = sessions.filter((session) => session.transport === transport);
@@ -258,6 +300,20 @@ async function drive(
     deliveryMs: summarize(records.flatMap((record) => record.answer.deliveryMs)),
     byTransport,
     reconnects: sessions.reduce((total, session) => total + session.reconnects, 0),
+    processes,
+    deliveredTokens,
+    cpuPerThousandTokens,
+    summary: {
+      answers_completed: counts.completed,
+      lost_frames: records.reduce((total, record) => total + record.answer.missing, 0),
+      duplicate_frames: records.reduce((total, record) => total + record.answer.duplicates, 0),
+      ttft_ms: pick(summarize(tally.ttft)),
+      delivery_ms: pick(summarize(records.flatMap((record) => record.answer.deliveryMs))),
+      stop_latency_ms: pick(summarize(tally.stopLatency)),
+      errors: errors.count,
+      cpu_seconds: Object.fromEntries(processes.map((p) => [p.name, p.cpuSeconds])),
+      peak_rss_mb: Object.fromEntries(processes.map((p) => [p.name, p.peakRssMb])),
+    },
     frames,
     framesPerSecond: wallMs > 0 ? round(frames / (wallMs / 1000), 1) : 0,
     errors: { count: errors.count, examples: errors.examples },
@@ -266,4 +322,60 @@ async function drive(
     fullTextMismatches: expected === undefined ? null : fullTextMismatches,
     ok,
   };
+}
+
+function pick(summary: Summary): { p50: number; p99: number } {
+  return { p50: summary.p50, p99: summary.p99 };
+}
+
+function perThousand(processes: readonly ProcessCost[], tokens: number): Partial<Record<ProcessKind | 'total', number>> {
+  const out: Partial<Record<ProcessKind | 'total', number>> = {};
+  for (const kind of ['api', 'worker', 'redis', 'load'] as const) {
+    const own = processes.filter((p) => p.kind === kind);
+    if (own.length > 0) out[kind] = round((own.reduce((sum, p) => sum + p.cpuSeconds, 0) * 1000) / tokens, 4);
+  }
+  // The server side, as the bare stack's servers, emitters and Redis: the load generator is not counted.
+  out.total = round((out.api ?? 0) + (out.worker ?? 0) + (out.redis ?? 0), 4);
+  return out;
+}
+
+/** CPU-seconds of each process between start() and end(), and its peak memory at the end. */
+class CostMeter {
+  private redis: Redis | undefined;
+  private readonly before = new Map<string, ProcessSample>();
+  private readonly pids: { kind: ProcessKind; name: string; pid: number }[] = [];
+
+  constructor(private readonly cluster: TestCluster | undefined) {}
+
+  async start(): Promise<void> {
+    const { cluster } = this;
+    if (cluster) {
+      cluster.apis.forEach((p, i) => p.pid !== undefined && this.pids.push({ kind: 'api', name: `api-${i}`, pid: p.pid }));
+      cluster.workers.forEach((p, i) => p.pid !== undefined && this.pids.push({ kind: 'worker', name: `worker-${i}`, pid: p.pid }));
+      this.redis = new Redis(cluster.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await this.redis.connect();
+      this.before.set('redis', await sampleRedis(this.redis));
+    }
+    for (const { name, pid } of this.pids) {
+      const sample = sampleProcess(pid);
+      if (sample) this.before.set(name, sample);
+    }
+    this.before.set('load', sampleSelf());
+  }
+
+  async end(): Promise<ProcessCost[]> {
+    const out: ProcessCost[] = [];
+    const add = (kind: ProcessKind, name: string, after: ProcessSample | undefined): void => {
+      const before = this.before.get(name);
+      if (!before || !after) return;
+      out.push({ kind, name, cpuSeconds: round(after.cpuSeconds - before.cpuSeconds, 2), peakRssMb: round(after.peakRssMb, 1) });
+    };
+    for (const { kind, name, pid } of this.pids) add(kind, name, sampleProcess(pid));
+    if (this.redis) {
+      add('redis', 'redis', await sampleRedis(this.redis));
+      this.redis.disconnect();
+    }
+    add('load', 'load', sampleSelf());
+    return out;
+  }
 }

@@ -48,6 +48,17 @@ describe('npm run loadtest with a transport mix and reconnects', () => {
     // Every frame's append time came with it: append -> receive is measured, on this machine's clock.
     expect(result.deliveryMs.count).toBeGreaterThan(result.answers.sent * 3);
     expect(result.deliveryMs.min).toBeGreaterThan(-2);
+    // Each process's share, for the CPU-per-token ratios against the bare stack.
+    expect(result.processes.map((p) => p.name).sort()).toEqual(['api-0', 'api-1', 'load', 'redis', 'worker-0', 'worker-1']);
+    for (const p of result.processes) {
+      expect(p.cpuSeconds).toBeGreaterThan(0);
+      expect(p.peakRssMb).toBeGreaterThan(0);
+    }
+    expect(result.deliveredTokens).toBeGreaterThan(0);
+    expect(result.deliveredTokens).toBeLessThanOrEqual(36 * 40);
+    expect(result.cpuPerThousandTokens?.total).toBeGreaterThan(0);
+    expect(result.summary).toMatchObject({ lost_frames: 0, duplicate_frames: 0, errors: 0, answers_completed: result.answers.completed });
+    expect(Object.keys(result.summary.cpu_seconds).sort()).toEqual(['api-0', 'api-1', 'load', 'redis', 'worker-0', 'worker-1']);
     // A resume that missed or repeated a frame would show above as a violation; here it is shown to have happened.
     expect(result.reconnects).toBeGreaterThan(5);
     expect(Object.values(result.byTransport).filter((t) => (t?.reconnects ?? 0) > 0)).toHaveLength(3);
