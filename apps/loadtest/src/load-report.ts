@@ -69,6 +69,7 @@ export function formatLoadReport(r: LoadResult): string {
   if (r.processes.length > 0) {
     lines.push('');
     const tokens = r.deliveredTokens;
+    lines.push('  whole run, from the first message (chat setup, admissions and storing included):');
     lines.push(
       textTable([
         ['process', 'CPU s', 'CPU s / 1000 tokens', 'peak RSS MB'],
@@ -88,6 +89,27 @@ export function formatLoadReport(r: LoadResult): string {
           `API nodes + workers + Redis ${per.total} (Redis's CPU is the whole server's)`,
       );
     }
+  }
+  const st = r.steadyState;
+  if (st) {
+    lines.push('');
+    lines.push(`  steady state: ${st.seconds} s with ${st.answers} answers streaming, ${st.deliveredTokens} tokens delivered`);
+    lines.push(
+      textTable([
+        ['process', 'CPU s', 'CPU %', 'CPU s / 1000 tokens'],
+        ...st.processes.map((p) => [
+          p.name,
+          p.cpuSeconds.toFixed(2),
+          st.seconds > 0 ? ((100 * p.cpuSeconds) / st.seconds).toFixed(0) : '-',
+          st.deliveredTokens > 0 ? ((p.cpuSeconds * 1000) / st.deliveredTokens).toFixed(4) : '-',
+        ]),
+      ]),
+    );
+    const per = st.cpuPerThousandTokens;
+    lines.push(
+      `  CPU s per 1000 tokens in the steady state: api ${per.api ?? '-'}, worker ${per.worker ?? '-'}, redis ${per.redis ?? '-'}, ` +
+        `load ${per.load ?? '-'}; API nodes + workers + Redis ${per.total ?? '-'}`,
+    );
   }
   lines.push('');
   lines.push(

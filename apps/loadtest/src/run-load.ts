@@ -35,6 +35,12 @@ export interface LoadResult {
   byTransport: Partial<Record<Transport, { chats: number; answersEnded: number; ttftMs: Summary; reconnects: number }>>;
   /** Connections dropped mid-answer on purpose and resumed on another node (`--reconnect-ratio`). */
   reconnects: number;
+  /**
+   * Local mode: the same costs over the steady state only, from the moment every chat's first
+   * answer has its first partial to the first answer's end, as the bare stack's figures are
+   * sampled; null when there was none (answers shorter than the ramp).
+   */
+  steadyState: SteadyState | null;
   /** Local mode: every process of the cluster, Redis and this one; else this one only. */
   processes: ProcessCost[];
   /** Local mode: tokens the clients received (text received / the synthetic token's mean length). */
@@ -75,6 +81,15 @@ export interface LoadSummary {
   errors: number;
   cpu_seconds: Record<string, number>;
   peak_rss_mb: Record<string, number>;
+}
+
+export interface SteadyState {
+  seconds: number;
+  /** Answers streaming at once throughout. */
+  answers: number;
+  deliveredTokens: number;
+  processes: ProcessCost[];
+  cpuPerThousandTokens: Partial<Record<ProcessKind | 'total', number>>;
 }
 
 export interface LoadHooks {
@@ -227,6 +242,10 @@ async function drive(
 
   const meter = new CostMeter(cluster);
   await meter.start();
+  // Ends the steady-state watch when every chat is done, even if no answer ever ended.
+  const driven = new AbortController();
+  const charsPerToken = options.local ? syntheticAnswer(options.local.tokens).length / options.local.tokens : 1;
+  const steady = watchSteadyState(cluster, options.chats, records, charsPerToken, AbortSignal.any([end.signal, driven.signal]));
   try {
     await Promise.all(Array.from({ length: options.chats }, (_, i) => driveChat(i)));
   } finally {
@@ -236,6 +255,8 @@ async function drive(
   }
   const runEnd = performance.now();
   const processes = await meter.end();
+  driven.abort();
+  const steadyState = await steady;
   if (end.signal.aborted) log(`ended early: ${errorText(end.signal.reason)}`);
   await Promise.all(sessions.map((session) => session.close()));
   // Answers still running are stopped, best effort, so that the run leaves no work behind.
@@ -300,6 +321,7 @@ async function drive(
     deliveryMs: summarize(records.flatMap((record) => record.answer.deliveryMs)),
     byTransport,
     reconnects: sessions.reduce((total, session) => total + session.reconnects, 0),
+    steadyState,
     processes,
     deliveredTokens,
     cpuPerThousandTokens,
@@ -378,4 +400,39 @@ class CostMeter {
     add('load', 'load', sampleSelf());
     return out;
   }
+}
+
+/** Polls until every chat streams, meters until the first answer ends; local mode only. */
+async function watchSteadyState(
+  cluster: TestCluster | undefined,
+  chats: number,
+  records: readonly AnswerRecord[],
+  charsPerToken: number,
+  signal: AbortSignal,
+): Promise<SteadyState | null> {
+  if (!cluster) return null;
+  const charsReceived = (): number => records.reduce((total, record) => total + record.answer.text.length, 0);
+  const poll = (): Promise<void> => sleep(50, undefined, { signal }).catch(() => undefined);
+  while (!signal.aborted && !(records.length >= chats && records.every((record) => record.answer.firstPartialAt !== undefined))) {
+    if (records.some((record) => record.answer.terminal)) return null;
+    await poll();
+  }
+  if (signal.aborted || records.some((record) => record.answer.terminal)) return null;
+  const meter = new CostMeter(cluster);
+  await meter.start();
+  const startedAt = performance.now();
+  const charsBefore = charsReceived();
+  while (!signal.aborted && !records.some((record) => record.answer.terminal)) await poll();
+  const seconds = (performance.now() - startedAt) / 1000;
+  const processes = await meter.end();
+  const chars = charsReceived() - charsBefore;
+  if (signal.aborted) return null;
+  const deliveredTokens = Math.round(chars / charsPerToken);
+  return {
+    seconds: round(seconds, 1),
+    answers: records.filter((record) => !record.answer.terminal).length,
+    deliveredTokens,
+    processes,
+    cpuPerThousandTokens: deliveredTokens > 0 ? perThousand(processes, deliveredTokens) : {},
+  };
 }
