@@ -372,8 +372,14 @@ class CostMeter {
   async start(): Promise<void> {
     const { cluster } = this;
     if (cluster) {
-      cluster.apis.forEach((p, i) => p.pid !== undefined && this.pids.push({ kind: 'api', name: `api-${i}`, pid: p.pid }));
-      cluster.workers.forEach((p, i) => p.pid !== undefined && this.pids.push({ kind: 'worker', name: `worker-${i}`, pid: p.pid }));
+      for (const [kind, list] of [
+        ['api', cluster.apis],
+        ['worker', cluster.workers],
+      ] as const) {
+        list.forEach((p, i) => {
+          if (p.pid !== undefined) this.pids.push({ kind, name: `${kind}-${i}`, pid: p.pid });
+        });
+      }
       this.redis = new Redis(cluster.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
       await this.redis.connect();
       this.before.set('redis', await sampleRedis(this.redis));
