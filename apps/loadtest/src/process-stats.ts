@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 /** CPU time and memory of one process, read from /proc (Linux). */
 export interface ProcessSample {
   cpuSeconds: number;
+  /** VmRSS: resident memory now. */
+  rssMb: number;
   /** VmHWM: the most resident memory it has had. */
   peakRssMb: number;
 }
@@ -19,8 +21,8 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const peakKb = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
-    return { cpuSeconds: ticks / TICKS_PER_SECOND, peakRssMb: peakKb / 1024 };
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+    return { cpuSeconds: ticks / TICKS_PER_SECOND, rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
   } catch {
     return undefined;
   }
@@ -29,7 +31,11 @@ export function sampleProcess(pid: number): ProcessSample | undefined {
 /** This process (the load generator), from Node itself. */
 export function sampleSelf(): ProcessSample {
   const usage = process.resourceUsage();
-  return { cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, peakRssMb: usage.maxRSS / 1024 };
+  return {
+    cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6,
+    rssMb: process.memoryUsage.rss() / 2 ** 20,
+    peakRssMb: usage.maxRSS / 1024,
+  };
 }
 
 export interface RedisSample extends ProcessSample {
@@ -43,6 +49,7 @@ export async function sampleRedis(redis: Redis): Promise<RedisSample> {
   const field = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
   return {
     cpuSeconds: field('used_cpu_sys') + field('used_cpu_user'),
+    rssMb: field('used_memory_rss') / 2 ** 20,
     peakRssMb: field('used_memory_peak') / 2 ** 20,
     commands: field('total_commands_processed'),
     usedMemoryMb: field('used_memory') / 2 ** 20,
