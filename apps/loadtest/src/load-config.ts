@@ -108,11 +108,14 @@ Load:
   --timeout-ms MS             longest wait for a confirm or a first token (default 30000)
   --seed N                    seed of the stop choices (default 1)
   --json FILE                 also write the final JSON line to FILE
+  --html FILE                 also write a report page: latency histograms and time series of
+                              throughput, answers in flight and CPU per process (uPlot, inlined)
 `;
 
 export interface LoadCli {
   options: LoadOptions;
   jsonFile: string | undefined;
+  htmlFile: string | undefined;
   help: boolean;
 }
 
@@ -167,7 +170,7 @@ export function parseLoadArgs(argv: string[]): LoadCli {
     timeoutMs: numberFlag(values, 'timeout-ms', 30_000, 100, 600_000),
     seed: numberFlag(values, 'seed', 1, 0, 2 ** 31 - 1),
   };
-  return { options, jsonFile: stringFlag(values, 'json'), help };
+  return { options, jsonFile: stringFlag(values, 'json'), htmlFile: stringFlag(values, 'html'), help };
 }
 
 function parseFlags(argv: string[]) {
@@ -198,6 +201,7 @@ function parseFlags(argv: string[]) {
       'timeout-ms': { type: 'string' },
       seed: { type: 'string' },
       json: { type: 'string' },
+      html: { type: 'string' },
     },
   });
 }

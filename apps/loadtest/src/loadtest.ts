@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import type { TestCluster } from '@ragstream/testing';
 import { emitJson, UsageError } from './cli-flags.ts';
 import { LOAD_USAGE, parseLoadArgs } from './load-config.ts';
+import { renderLoadHtml } from './load-html.ts';
 import { formatLoadReport } from './load-report.ts';
 import { runLoad } from './run-load.ts';
 
@@ -34,8 +36,13 @@ async function main(): Promise<number> {
     signal: interrupt.signal,
     onCluster: (c) => (cluster = c),
   });
-  process.stdout.write(`${formatLoadReport(result)}\n`);
+  const report = formatLoadReport(result);
+  process.stdout.write(`${report}\n`);
   emitJson(result, cli.jsonFile);
+  if (cli.htmlFile) {
+    writeFileSync(cli.htmlFile, renderLoadHtml(result, report));
+    process.stderr.write(`loadtest: wrote ${cli.htmlFile}\n`);
+  }
   return result.ok ? 0 : 1;
 }
 

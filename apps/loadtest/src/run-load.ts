@@ -10,6 +10,8 @@ import type { LoadOptions } from './load-config.ts';
 import { transportFor } from './load-config.ts';
 import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
 import { checkStoredAnswers, classifyAnswers } from './load-summary.ts';
+import type { Histogram, Timeline } from './load-timeline.ts';
+import { histogram, TimelineRecorder } from './load-timeline.ts';
 import type { Summary } from './percentiles.ts';
 import { round, summarize } from './percentiles.ts';
 import { syntheticWorkerEnv } from './phase-workers.ts';
@@ -48,6 +50,9 @@ export interface LoadResult {
   /** Local mode: CPU-seconds per 1,000 delivered tokens, per kind of process and in all (API nodes, workers and Redis). */
   cpuPerThousandTokens: Partial<Record<ProcessKind | 'total', number>> | null;
   summary: LoadSummary;
+  /** Once a second: frames/s, tokens/s, answers in flight, CPU % per process (the HTML report's time series). */
+  timeline: Timeline;
+  histograms: { ttftMs: Histogram; deliveryMs: Histogram };
   frames: number;
   framesPerSecond: number;
   errors: { count: number; examples: string[] };
@@ -246,6 +251,16 @@ async function drive(
   const driven = new AbortController();
   const charsPerToken = options.local ? syntheticAnswer(options.local.tokens).length / options.local.tokens : 1;
   const steady = watchSteadyState(cluster, options.chats, records, charsPerToken, AbortSignal.any([end.signal, driven.signal]));
+  const recorder = new TimelineRecorder({
+    counts: () => ({
+      frames: sessions.reduce((total, session) => total + session.frames, 0),
+      chars: records.reduce((total, record) => total + record.answer.text.length, 0),
+      inFlight: records.filter((record) => !record.answer.terminal).length,
+    }),
+    cpu: () => meter.cpuNow(),
+    charsPerToken,
+  });
+  await recorder.start();
   try {
     await Promise.all(Array.from({ length: options.chats }, (_, i) => driveChat(i)));
   } finally {
@@ -254,6 +269,7 @@ async function drive(
     hooks.signal?.removeEventListener('abort', onOuterAbort);
   }
   const runEnd = performance.now();
+  const timeline = await recorder.stop();
   const processes = await meter.end();
   driven.abort();
   const steadyState = await steady;
@@ -322,6 +338,11 @@ async function drive(
     byTransport,
     reconnects: sessions.reduce((total, session) => total + session.reconnects, 0),
     steadyState,
+    timeline,
+    histograms: {
+      ttftMs: histogram(tally.ttft),
+      deliveryMs: histogram(records.flatMap((record) => record.answer.deliveryMs)),
+    },
     processes,
     deliveredTokens,
     cpuPerThousandTokens,
@@ -389,6 +410,18 @@ class CostMeter {
       if (sample) this.before.set(name, sample);
     }
     this.before.set('load', sampleSelf());
+  }
+
+  /** Each process's CPU-seconds so far (Redis's: the server's). */
+  async cpuNow(): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const { name, pid } of this.pids) {
+      const sample = sampleProcess(pid);
+      if (sample) out.set(name, sample.cpuSeconds);
+    }
+    if (this.redis) out.set('redis', (await sampleRedis(this.redis)).cpuSeconds);
+    out.set('load', sampleSelf().cpuSeconds);
+    return out;
   }
 
   async end(): Promise<ProcessCost[]> {

@@ -1,6 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { TestCluster } from '@ragstream/testing';
+import { launchBrowser } from '@ragstream/testing/browser';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseLoadArgs } from '../src/load-config.ts';
+import { renderLoadHtml } from '../src/load-html.ts';
+import { formatLoadReport } from '../src/load-report.ts';
 import { runLoad } from '../src/run-load.ts';
 
 let cluster: TestCluster | undefined;
@@ -59,6 +66,30 @@ describe('npm run loadtest with a transport mix and reconnects', () => {
     expect(result.cpuPerThousandTokens?.total).toBeGreaterThan(0);
     expect(result.summary).toMatchObject({ lost_frames: 0, duplicate_frames: 0, errors: 0, answers_completed: result.answers.completed });
     expect(Object.keys(result.summary.cpu_seconds).sort()).toEqual(['api-0', 'api-1', 'load', 'redis', 'worker-0', 'worker-1']);
+    // The HTML report draws its five charts from this run, in a real browser, without errors.
+    expect(result.timeline.t.length).toBeGreaterThanOrEqual(1);
+    expect(Object.keys(result.timeline.cpuPercent).sort()).toEqual(['api-0', 'api-1', 'load', 'redis', 'worker-0', 'worker-1']);
+    const file = join(mkdtempSync(join(tmpdir(), 'loadtest-html-')), 'report.html');
+    writeFileSync(file, renderLoadHtml(result, formatLoadReport(result)));
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (err) => errors.push(String(err)));
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForSelector('.uplot');
+      expect(await page.locator('.uplot').count()).toBe(5);
+      expect(await page.locator('.uplot .u-title').allTextContents()).toEqual([
+        'Throughput',
+        'Answers in flight',
+        'CPU per process (100 = one core)',
+        'Time to first token',
+        'Frame delivery (appended in Redis -> received)',
+      ]);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
     // A resume that missed or repeated a frame would show above as a violation; here it is shown to have happened.
     expect(result.reconnects).toBeGreaterThan(5);
     expect(Object.values(result.byTransport).filter((t) => (t?.reconnects ?? 0) > 0)).toHaveLength(3);
