@@ -72,12 +72,13 @@ export function formatLoadReport(r: LoadResult): string {
     lines.push('  whole run, from the first message (chat setup, admissions and storing included):');
     lines.push(
       textTable([
-        ['process', 'CPU s', 'CPU s / 1000 tokens', 'peak RSS MB'],
+        ['process', 'CPU s', 'CPU s / 1000 tokens', 'peak RSS MB', 'event-loop lag p99 / max ms'],
         ...r.processes.map((p) => [
           p.name,
           p.cpuSeconds.toFixed(2),
           tokens ? ((p.cpuSeconds * 1000) / tokens).toFixed(4) : '-',
           p.peakRssMb.toFixed(0),
+          p.eventLoopLag ? `${p.eventLoopLag.p99} / ${p.eventLoopLag.max}` : '-',
         ]),
       ]),
     );

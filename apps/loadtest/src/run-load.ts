@@ -1,8 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticAnswer } from '@ragstream/rag';
-import { HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster } from '@ragstream/testing';
-import { Redis } from 'ioredis';
+import { freePort, HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster } from '@ragstream/testing';
 import { ChatSession } from './chat-session.ts';
 import type { Transport } from './chat-socket.ts';
 import { limiter, mapLimit } from './deferred.ts';
@@ -16,8 +15,8 @@ import type { Summary } from './percentiles.ts';
 import { round, summarize } from './percentiles.ts';
 import { syntheticWorkerEnv } from './phase-workers.ts';
 import { errorText, Problems } from './problems.ts';
-import type { ProcessSample } from './process-stats.ts';
-import { sampleProcess, sampleRedis, sampleSelf } from './process-stats.ts';
+import type { ProcessCost, ProcessKind, SteadyState } from './process-costs.ts';
+import { CostMeter, perThousand, watchSteadyState } from './process-costs.ts';
 
 export interface LoadResult {
   kind: 'ragstream-loadtest';
@@ -65,16 +64,6 @@ export interface LoadResult {
   ok: boolean;
 }
 
-export type ProcessKind = 'api' | 'worker' | 'redis' | 'load';
-
-/** One process's share of the run, from the first message sent to the end of the run. */
-export interface ProcessCost {
-  kind: ProcessKind;
-  name: string;
-  cpuSeconds: number;
-  peakRssMb: number;
-}
-
 /** The issue's names, for tools that read the JSON: each latency with p50 and p99. */
 export interface LoadSummary {
   answers_completed: number;
@@ -86,15 +75,8 @@ export interface LoadSummary {
   errors: number;
   cpu_seconds: Record<string, number>;
   peak_rss_mb: Record<string, number>;
-}
-
-export interface SteadyState {
-  seconds: number;
-  /** Answers streaming at once throughout. */
-  answers: number;
-  deliveredTokens: number;
-  processes: ProcessCost[];
-  cpuPerThousandTokens: Partial<Record<ProcessKind | 'total', number>>;
+  /** Local mode: each Node process's event-loop delay over the run (prom-client's monitorEventLoopDelay). */
+  event_loop_lag_ms: Record<string, { p99: number; max: number }>;
 }
 
 export interface LoadHooks {
@@ -115,7 +97,8 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
   log(`starting a local cluster: ${local.apis} API nodes, ${local.workers} workers...`);
   const cluster = await TestCluster.start({
     apis: local.apis,
-    workers: local.workers,
+    // Added below, each with a metrics port: the report reads every process's event-loop lag.
+    workers: 0,
     env: { LLM_PROVIDER: 'synthetic', ...LOAD_GENERATOR_LIMITS },
     workerEnv: {
       ...syntheticWorkerEnv({
@@ -130,8 +113,18 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
   });
   hooks.onCluster?.(cluster);
   try {
+    const metricsUrls = new Map(cluster.apiUrls.map((url, i) => [`api-${i}`, `${url}/metrics`]));
+    const ports: number[] = [];
+    for (let i = 0; i < local.workers; i += 1) ports.push(await freePort());
+    // Called in order, so that worker-i is cluster.workers[i].
+    await Promise.all(
+      ports.map((port, i) => {
+        metricsUrls.set(`worker-${i}`, `http://127.0.0.1:${port}/metrics`);
+        return cluster.addWorker({ WORKER_HTTP_PORT: String(port) });
+      }),
+    );
     log(`cluster up: ${cluster.apiUrls.join(', ')} (prefix ${cluster.prefix})`);
-    return await drive(options, cluster.apiUrls, cluster.prefix, hooks, cluster);
+    return await drive(options, cluster.apiUrls, cluster.prefix, hooks, { cluster, metricsUrls });
   } finally {
     await cluster.stop();
   }
@@ -155,8 +148,9 @@ async function drive(
   urls: readonly string[],
   redisPrefix: string | undefined,
   hooks: LoadHooks,
-  cluster?: TestCluster,
+  local?: { cluster: TestCluster; metricsUrls: ReadonlyMap<string, string> },
 ): Promise<LoadResult> {
+  const cluster = local?.cluster;
   const log = hooks.log ?? (() => undefined);
   const startedAt = new Date().toISOString();
   const random = seededRandom(options.seed);
@@ -245,7 +239,7 @@ async function drive(
     }
   };
 
-  const meter = new CostMeter(cluster);
+  const meter = new CostMeter(cluster, local?.metricsUrls);
   await meter.start();
   // Ends the steady-state watch when every chat is done, even if no answer ever ended.
   const driven = new AbortController();
@@ -356,6 +350,7 @@ async function drive(
       errors: errors.count,
       cpu_seconds: Object.fromEntries(processes.map((p) => [p.name, p.cpuSeconds])),
       peak_rss_mb: Object.fromEntries(processes.map((p) => [p.name, p.peakRssMb])),
+      event_loop_lag_ms: Object.fromEntries(processes.flatMap((p) => (p.eventLoopLag === undefined ? [] : [[p.name, p.eventLoopLag]]))),
     },
     frames,
     framesPerSecond: wallMs > 0 ? round(frames / (wallMs / 1000), 1) : 0,
@@ -369,109 +364,4 @@ async function drive(
 
 function pick(summary: Summary): { p50: number; p99: number } {
   return { p50: summary.p50, p99: summary.p99 };
-}
-
-function perThousand(processes: readonly ProcessCost[], tokens: number): Partial<Record<ProcessKind | 'total', number>> {
-  const out: Partial<Record<ProcessKind | 'total', number>> = {};
-  for (const kind of ['api', 'worker', 'redis', 'load'] as const) {
-    const own = processes.filter((p) => p.kind === kind);
-    if (own.length > 0) out[kind] = round((own.reduce((sum, p) => sum + p.cpuSeconds, 0) * 1000) / tokens, 4);
-  }
-  // The server side, as the bare stack's servers, emitters and Redis: the load generator is not counted.
-  out.total = round((out.api ?? 0) + (out.worker ?? 0) + (out.redis ?? 0), 4);
-  return out;
-}
-
-/** CPU-seconds of each process between start() and end(), and its peak memory at the end. */
-class CostMeter {
-  private redis: Redis | undefined;
-  private readonly before = new Map<string, ProcessSample>();
-  private readonly pids: { kind: ProcessKind; name: string; pid: number }[] = [];
-
-  constructor(private readonly cluster: TestCluster | undefined) {}
-
-  async start(): Promise<void> {
-    const { cluster } = this;
-    if (cluster) {
-      for (const [kind, list] of [
-        ['api', cluster.apis],
-        ['worker', cluster.workers],
-      ] as const) {
-        list.forEach((p, i) => {
-          if (p.pid !== undefined) this.pids.push({ kind, name: `${kind}-${i}`, pid: p.pid });
-        });
-      }
-      this.redis = new Redis(cluster.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await this.redis.connect();
-      this.before.set('redis', await sampleRedis(this.redis));
-    }
-    for (const { name, pid } of this.pids) {
-      const sample = sampleProcess(pid);
-      if (sample) this.before.set(name, sample);
-    }
-    this.before.set('load', sampleSelf());
-  }
-
-  /** Each process's CPU-seconds so far (Redis's: the server's). */
-  async cpuNow(): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    for (const { name, pid } of this.pids) {
-      const sample = sampleProcess(pid);
-      if (sample) out.set(name, sample.cpuSeconds);
-    }
-    if (this.redis) out.set('redis', (await sampleRedis(this.redis)).cpuSeconds);
-    out.set('load', sampleSelf().cpuSeconds);
-    return out;
-  }
-
-  async end(): Promise<ProcessCost[]> {
-    const out: ProcessCost[] = [];
-    const add = (kind: ProcessKind, name: string, after: ProcessSample | undefined): void => {
-      const before = this.before.get(name);
-      if (!before || !after) return;
-      out.push({ kind, name, cpuSeconds: round(after.cpuSeconds - before.cpuSeconds, 2), peakRssMb: round(after.peakRssMb, 1) });
-    };
-    for (const { kind, name, pid } of this.pids) add(kind, name, sampleProcess(pid));
-    if (this.redis) {
-      add('redis', 'redis', await sampleRedis(this.redis));
-      this.redis.disconnect();
-    }
-    add('load', 'load', sampleSelf());
-    return out;
-  }
-}
-
-/** Polls until every chat streams, meters until the first answer ends; local mode only. */
-async function watchSteadyState(
-  cluster: TestCluster | undefined,
-  chats: number,
-  records: readonly AnswerRecord[],
-  charsPerToken: number,
-  signal: AbortSignal,
-): Promise<SteadyState | null> {
-  if (!cluster) return null;
-  const charsReceived = (): number => records.reduce((total, record) => total + record.answer.text.length, 0);
-  const poll = (): Promise<void> => sleep(50, undefined, { signal }).catch(() => undefined);
-  while (!signal.aborted && !(records.length >= chats && records.every((record) => record.answer.firstPartialAt !== undefined))) {
-    if (records.some((record) => record.answer.terminal)) return null;
-    await poll();
-  }
-  if (signal.aborted || records.some((record) => record.answer.terminal)) return null;
-  const meter = new CostMeter(cluster);
-  await meter.start();
-  const startedAt = performance.now();
-  const charsBefore = charsReceived();
-  while (!signal.aborted && !records.some((record) => record.answer.terminal)) await poll();
-  const seconds = (performance.now() - startedAt) / 1000;
-  const processes = await meter.end();
-  const chars = charsReceived() - charsBefore;
-  if (signal.aborted) return null;
-  const deliveredTokens = Math.round(chars / charsPerToken);
-  return {
-    seconds: round(seconds, 1),
-    answers: records.filter((record) => !record.answer.terminal).length,
-    deliveredTokens,
-    processes,
-    cpuPerThousandTokens: deliveredTokens > 0 ? perThousand(processes, deliveredTokens) : {},
-  };
 }

@@ -66,6 +66,12 @@ describe('npm run loadtest with a transport mix and reconnects', () => {
     expect(result.cpuPerThousandTokens?.total).toBeGreaterThan(0);
     expect(result.summary).toMatchObject({ lost_frames: 0, duplicate_frames: 0, errors: 0, answers_completed: result.answers.completed });
     expect(Object.keys(result.summary.cpu_seconds).sort()).toEqual(['api-0', 'api-1', 'load', 'redis', 'worker-0', 'worker-1']);
+    // Every Node process's event-loop delay over the run: the nodes' and workers' from their /metrics, the load generator's own.
+    expect(Object.keys(result.summary.event_loop_lag_ms).sort()).toEqual(['api-0', 'api-1', 'load', 'worker-0', 'worker-1']);
+    for (const lag of Object.values(result.summary.event_loop_lag_ms)) {
+      expect(lag.p99).toBeGreaterThan(0);
+      expect(lag.max).toBeGreaterThanOrEqual(lag.p99);
+    }
     // The HTML report draws its five charts from this run, in a real browser, without errors.
     expect(result.timeline.t.length).toBeGreaterThanOrEqual(1);
     expect(Object.keys(result.timeline.cpuPercent).sort()).toEqual(['api-0', 'api-1', 'load', 'redis', 'worker-0', 'worker-1']);
