@@ -73,17 +73,18 @@ async function main(): Promise<void> {
   // Jobs record which process ran them (job.processedBy), for operators and the crash test.
   const workerName = `worker-${hostname()}-${process.pid}`;
   // Each role takes jobs from its queue only: an answer-only worker never parses or embeds a
-  // document on the event loop that renews its answers' locks.
+  // document on the event loop that renews its answers' locks. Both queues' jobs keep the same locks.
+  const workerOptions = (concurrency: number) => ({
+    name: workerName,
+    connection: bullConnection,
+    prefix: keys.bullPrefix,
+    concurrency,
+    lockDuration: LOCK_DURATION_MS,
+    stalledInterval: STALLED_INTERVAL_MS,
+    maxStalledCount: MAX_STALLED_COUNT,
+  });
   const worker = answers
-    ? new Worker<GenerateJobData>(GENERATE_QUEUE, processor.process, {
-        name: workerName,
-        connection: bullConnection,
-        prefix: keys.bullPrefix,
-        concurrency: config.WORKER_CONCURRENCY,
-        lockDuration: LOCK_DURATION_MS,
-        stalledInterval: STALLED_INTERVAL_MS,
-        maxStalledCount: MAX_STALLED_COUNT,
-      })
+    ? new Worker<GenerateJobData>(GENERATE_QUEUE, processor.process, workerOptions(config.WORKER_CONCURRENCY))
     : undefined;
   worker?.on('error', (err) => logger.error('worker error', { err }));
   worker?.on('failed', (job, err) => {
@@ -107,15 +108,7 @@ async function main(): Promise<void> {
     metrics,
   });
   const ingestWorker = ingests
-    ? new Worker<IngestionJobData>(INGEST_QUEUE, ingestion.process, {
-        name: workerName,
-        connection: bullConnection,
-        prefix: keys.bullPrefix,
-        concurrency: config.INGEST_CONCURRENCY,
-        lockDuration: LOCK_DURATION_MS,
-        stalledInterval: STALLED_INTERVAL_MS,
-        maxStalledCount: MAX_STALLED_COUNT,
-      })
+    ? new Worker<IngestionJobData>(INGEST_QUEUE, ingestion.process, workerOptions(config.INGEST_CONCURRENCY))
     : undefined;
   ingestWorker?.on('error', (err) => logger.error('ingest worker error', { err }));
   ingestWorker?.on('failed', (job, err) => logger.warn('ingestion attempt failed', { jobId: job?.id, err }));

@@ -1,20 +1,7 @@
-import { freePort, HttpClient, MetricsScrape, TestCluster, WsChatClient } from '@ragstream/testing';
+import { freePort, HttpClient, MetricsScrape, TestCluster, untilPasses, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKEN = 'metrics-test-token';
-
-/** Polls until `check` stops throwing: the worker records a job's end just after its terminal frame goes out. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
 
 describe('Prometheus metrics on an API node and a worker', () => {
   let cluster: TestCluster;
@@ -60,7 +47,7 @@ describe('Prometheus metrics on an API node and a worker', () => {
 
     const chatId = await new HttpClient(cluster.api()).createChat();
     const client = await WsChatClient.connect(cluster.api(), chatId);
-    await eventually(async () =>
+    await untilPasses(async () =>
       expect(api(await MetricsScrape.fetch(apiMetrics, TOKEN), 'ragstream_connections_open', websocket)).toBe(1),
     );
 
@@ -82,7 +69,7 @@ describe('Prometheus metrics on an API node and a worker', () => {
     await resumed.collector.waitForTerminal(first);
     await Promise.all([client.close(), resumed.close()]);
 
-    const apiAfter = await eventually(async () => {
+    const apiAfter = await untilPasses(async () => {
       const scrape = await MetricsScrape.fetch(apiMetrics, TOKEN);
       expect(api(scrape, 'ragstream_connections_open', websocket)).toBe(0);
       return scrape;
@@ -100,7 +87,7 @@ describe('Prometheus metrics on an API node and a worker', () => {
     expect(api(apiAfter, 'ragstream_error_frames_total', { code: error.code })).toBe(1);
     expect(api(apiAfter, 'ragstream_http_errors_total', { status: '401' })).toBe(2);
 
-    const workerAfter = await eventually(async () => {
+    const workerAfter = await untilPasses(async () => {
       const scrape = await MetricsScrape.fetch(workerMetrics, TOKEN);
       expect(worker(scrape, 'ragstream_generation_job_seconds_count')).toBe(2);
       return scrape;

@@ -9,5 +9,6 @@ export * from './sse-client.ts';
 export * from './test-cluster.ts';
 export * from './test-tokens.ts';
 export * from './text-table.ts';
+export * from './until-passes.ts';
 export * from './user-frame-collector.ts';
 export * from './ws-client.ts';
