@@ -99,11 +99,6 @@ export class GenerationProcessor {
       await lifecycle.complete(chatId, generationId, data.enqueuedAt, log);
       return 'already-finished';
     }
-    if (begin.kind === 'cancelled') {
-      log.info('stopped before it ran');
-      await lifecycle.endUnrun(chatId, generationId, 'stopped', undefined, log);
-      return 'stopped';
-    }
     this.deps.metrics.attemptStarted(begin.attempt, job.timestamp);
     const attemptLog = log.child({ attempt: begin.attempt });
     attemptLog.info('attempt started');

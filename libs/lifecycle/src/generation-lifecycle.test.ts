@@ -160,7 +160,7 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     expect(await bots(chatId)).toHaveLength(1);
   });
 
-  it('stop is a state: the running attempt is refused at its next append and can only end as stopped, with what it streamed', async () => {
+  it('stop ends the answer at once with what it streamed; the running attempt is refused at its next append and its finish', async () => {
     const chatId = await newChat();
     const data = await message(chatId);
     await lifecycle.admit(data);
@@ -171,10 +171,17 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     const attempt = await started(data);
     const ends: string[] = [];
     const s = new GenerationStream(log, { chatId, generationId: data.generationId, attempt }, 1, (end) => ends.push(end.reason));
-    s.push('before stop');
-    await s.drain().catch(() => undefined);
+    // Text that must survive the script's JSON building byte for byte.
+    const streamed = 'नमस्ते "quoted" a/b\\c\n\ttab 😀 ';
+    for (const part of streamed.split(' ')) s.push(`${part} `);
+    await s.drain();
+    expect(s.text.trim()).toBe(streamed.trim());
     // No worker listens on the cancel channel here: only the state can stop it.
     expect(await lifecycle.stop(chatId)).toEqual([data.generationId]);
+    const [terminal] = (await log.readAfter(data.generationId, 0)).filter((frame) => frame.mt === 'chat_message_bot_complete');
+    const [stored] = await bots(chatId);
+    expect(terminal).toMatchObject({ status: 'stopped', text: s.text, sources: [], attempt, messageId: stored?.id });
+    expect(stored).toMatchObject({ text: s.text, status: 'stopped' });
     const after = new GenerationStream(log, { chatId, generationId: data.generationId, attempt }, 1, (end) => ends.push(end.reason));
     after.push('after stop');
     await after.drain();
@@ -185,8 +192,8 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       { status: 'complete', text: s.text, sources: [] },
       data.enqueuedAt,
     );
-    expect(outcome).toMatchObject({ kind: 'finished', status: 'stopped' });
-    expect((await bots(chatId)).map((m) => [m.text, m.status])).toEqual([['before stop', 'stopped']]);
+    expect(outcome).toEqual({ kind: 'finished', status: 'stopped', messageId: stored?.id });
+    expect((await bots(chatId)).map((m) => [m.text, m.status])).toEqual([[s.text, 'stopped']]);
     expect(await lifecycle.stop(chatId)).toEqual([]);
     await taker.close();
   });

@@ -24,11 +24,7 @@ export type Admission =
   /** Nothing was written: the user (or organisation) has `inProgress` answers admitted and not finished. */
   | { kind: 'refused'; scope: LimitScope; inProgress: number; limit: number };
 
-export type Begin =
-  | { kind: 'started'; attempt: number; startedAt: number }
-  | { kind: 'wait'; head: string }
-  | { kind: 'cancelled' }
-  | { kind: 'finished' };
+export type Begin = { kind: 'started'; attempt: number; startedAt: number } | { kind: 'wait'; head: string } | { kind: 'finished' };
 
 /** How an attempt ended, as the worker saw it. */
 export interface AnswerEnd {
@@ -44,6 +40,13 @@ export interface AnswerEnd {
 export type FinishOutcome = { kind: 'finished'; status: BotStatus; messageId: string } | { kind: 'superseded'; reason: 'done' | 'fenced' };
 
 export type HeadCheck = 'alive' | 'ended';
+
+/** The finish script's answer: logged, or refused (finished before, superseded, or ended by a stop). */
+type FinishReply =
+  | { kind: 'logged'; logged: string; owner: AnswerOwner | undefined }
+  | { kind: 'done' }
+  | { kind: 'fenced' }
+  | { kind: 'stopped'; messageId: string };
 
 export interface LifecycleDeps {
   redis: Redis;
@@ -65,18 +68,18 @@ export interface LifecycleDeps {
  * - queued: admitted (in the FIFO, payload kept), attempt = 0;
  * - waiting: queued and not the FIFO's head (its job is delayed until promoted);
  * - running n: attempt = n, not done, no stop requested;
- * - stopping: cancel set, not done (the running attempt sees it on its next append);
- * - finished: done, with status complete | stopped | failed and the message id.
+ * - finished: done, with status complete | stopped | failed and the message id; a stop
+ *   also sets cancel, so that the attempt it ended is refused as stopped, not superseded.
  *
  * | state      | event                    | guard                      | effect |
  * |------------|--------------------------|----------------------------|--------|
  * | -          | admit (API)              | not finished; the user's and organisation's leases taken under their limits | FIFO push once, payload kept; then the job is added |
  * | queued     | begin (worker)           | not the head               | wait: job delayed; a head without a live job is re-added from its payload, or ended failed |
- * | queued     | begin                    | head, stop requested       | end unrun as stopped |
  * | queued/running | begin                | head                       | attempt + 1 (a retry or takeover supersedes the old attempt) |
- * | running n  | append (frame log)       | attempt = n, not done, no stop | frames numbered, logged, published |
- * | running n  | finish n                 | attempt = n, not done; with a stop only `stopped` | terminal frame, done, status, message id |
- * | any        | stop (API or abandon)    | not done                   | cancel set, workers told (fast path); waiting jobs removed and ended unrun as stopped |
+ * | running n  | append (frame log)       | attempt = n, not done      | frames numbered, logged, published |
+ * | running n  | finish n                 | attempt = n, not done      | terminal frame, done, status, message id |
+ * | finished (stopped) | finish n         | attempt n was running      | nothing: the stop ended it; the attempt completes it too |
+ * | any        | stop (API or abandon)    | not done                   | ended stopped with the current attempt's logged text, in one script; workers told (fast path); the stopper completes it; waiting jobs removed |
  * | any        | end unrun (no worker runs it: removed, failed for good, lost) | not done | terminal frame of the current attempt's streamed text |
  * | finished   | complete                 | -                          | bot message stored once under the announced id; FIFO pop; leases given back; next head promoted |
  *
@@ -179,7 +182,7 @@ export class GenerationLifecycle {
     const [kind, a, , c] = reply;
     if (kind === 'wait') return { kind: 'wait', head: String(a) };
     if (kind === 'started') return { kind: 'started', attempt: Number(a), startedAt: Number(c) };
-    if (kind === 'cancelled' || kind === 'finished') return { kind };
+    if (kind === 'finished') return { kind };
     throw new Error(`unexpected begin reply ${JSON.stringify(reply)}`);
   }
 
@@ -216,17 +219,17 @@ export class GenerationLifecycle {
    */
   async finish(id: GenerationIdentity, end: AnswerEnd, askedAt: number, log: Logger = this.generationLog(id)): Promise<FinishOutcome> {
     const messageId = newMessageId();
-    let status = end.status;
-    let finished = await this.runFinish(id, String(id.attempt), { ...end, status }, messageId);
-    if (finished.result === -3) {
-      status = 'stopped';
-      finished = await this.runFinish(id, String(id.attempt), { ...end, status, error: undefined }, messageId);
+    const finished = await this.runFinish(id, String(id.attempt), end, messageId);
+    if (finished.kind === 'done' || finished.kind === 'fenced') return { kind: 'superseded', reason: finished.kind };
+    if (finished.kind === 'stopped') {
+      // The stopper completes it; so does this attempt, in case the stopper's process died in between.
+      log.info('generation was stopped; completing it');
+      await this.complete(id.chatId, id.generationId, askedAt, log);
+      return { kind: 'finished', status: 'stopped', messageId: finished.messageId };
     }
-    if (finished.result === -1) return { kind: 'superseded', reason: 'done' };
-    if (finished.result === -2) return { kind: 'superseded', reason: 'fenced' };
-    log.info('generation finished', { status, botMessageId: messageId, chars: end.text.length, sources: end.sources.length });
+    log.info('generation finished', { status: end.status, botMessageId: messageId, chars: end.text.length, sources: end.sources.length });
     await this.complete(id.chatId, id.generationId, askedAt, log, finished.logged, finished.owner);
-    return { kind: 'finished', status, messageId };
+    return { kind: 'finished', status: end.status, messageId };
   }
 
   /**
@@ -246,8 +249,12 @@ export class GenerationLifecycle {
       const id = { chatId, generationId, attempt: Math.max(meta?.attempt ?? 0, 1) };
       const messageId = newMessageId();
       const ended = await this.runFinish(id, '*', { status, text, sources: [], error }, messageId);
-      // A positive reply is the terminal frame's seq; otherwise someone else ended it first.
-      if (ended.result > 0) log.info('generation ended without running', { status, botMessageId: messageId, error });
+      if (ended.kind !== 'logged') {
+        // Someone else ended it first.
+        await this.complete(chatId, generationId, undefined, log);
+        return;
+      }
+      log.info('generation ended without running', { status, botMessageId: messageId, error });
       await this.complete(chatId, generationId, undefined, log, ended.logged, ended.owner);
       return;
     }
@@ -255,9 +262,11 @@ export class GenerationLifecycle {
   }
 
   /**
-   * Stop for a chat, from any process: marks every unfinished generation in one script
-   * and tells the workers (the fast path; the running attempt also sees the mark on its
-   * next append). Waiting jobs are removed and ended here. Returns the ids it stopped.
+   * Stop for a chat, from any process: one script ends every unfinished generation as
+   * stopped, with what its current attempt streamed, and tells the workers (the fast path;
+   * a running attempt is also refused at its next append). The answers are then stored and
+   * their terminal frames published from here, in the chat's order, so that a stop does not
+   * wait for the worker; waiting jobs are removed. Returns the ids it stopped.
    * `expected`: the chat's generations as the caller believes them (e.g. the one this
    * node sees streaming); when right, the stop takes one round trip, else the script
    * answers with the actual ones and it tries again.
@@ -268,14 +277,28 @@ export class GenerationLifecycle {
     let ids = [...expected];
     for (let i = 0; i < STOP_TRIES; i += 1) {
       const keyList = [fifo, ...ids.flatMap((id) => [keys.generationMeta(id), keys.generationLog(id)])];
-      const reply = await this.redis.rsCancel(keyList.length, ...keyList, keys.cancelChannel, ttlSeconds, ...ids);
+      const reply = await this.redis.rsStop(
+        keyList.length,
+        ...keyList,
+        keys.cancelChannel,
+        ttlSeconds,
+        chatId,
+        ...ids.flatMap((id) => [id, newMessageId()]),
+      );
       const [kind, ...rest] = reply;
       if (kind === 'retry') {
         ids = rest;
         continue;
       }
-      await Promise.all(rest.map((id) => this.settleStopped(chatId, id)));
-      return rest;
+      const ended = stopReplies(rest);
+      const removed = Promise.all(ended.map(({ generationId }) => this.removeWaitingJob(chatId, generationId)));
+      for (const { generationId, terminal, owner, askedAt } of ended) {
+        const log = this.generationLog({ chatId, generationId });
+        log.info('generation stopped');
+        await this.complete(chatId, generationId, askedAt, log, terminal, owner);
+      }
+      await removed;
+      return ended.map(({ generationId }) => generationId);
     }
     throw new Error(`chat ${chatId}: its answers kept changing while stopping`);
   }
@@ -356,23 +379,17 @@ export class GenerationLifecycle {
     await Promise.all([owner && this.leases.release(owner, generationId), next ? this.deps.queue.promote(String(next)) : undefined]);
   }
 
-  private async settleStopped(chatId: string, generationId: string): Promise<void> {
+  /** A stopped generation's job that has not started need not run: it would only find the answer finished. */
+  private async removeWaitingJob(chatId: string, generationId: string): Promise<void> {
     const job = await this.deps.queue.getJob(generationId);
     const state = job ? await job.getState() : 'unknown';
-    // Its worker sees the stop on its next append, or the next attempt does when it begins.
-    if (state === 'active') return;
-    if (job && LIVE_JOB_STATES.has(state)) {
-      try {
-        await job.remove();
-      } catch (err) {
-        const now = await job.getState();
-        if (now !== 'active') {
-          this.deps.logger.warn('could not remove a stopped job; it ends itself when it begins', { chatId, generationId, state: now, err });
-        }
-        return;
-      }
+    if (!job || state === 'active' || !LIVE_JOB_STATES.has(state)) return;
+    try {
+      await job.remove();
+    } catch (err) {
+      // Taken by a worker meanwhile: its attempt begins, finds the answer finished and completes the job.
+      this.deps.logger.info('a stopped job could not be removed; it ends itself when it begins', { chatId, generationId, err });
     }
-    await this.endUnrun(chatId, generationId, 'stopped');
   }
 
   /** For callers without a job's logger: the generation's ids at least. */
@@ -386,13 +403,8 @@ export class GenerationLifecycle {
     return startedAt ? Number(startedAt) : Date.now();
   }
 
-  /** Runs the finish script; on success `logged` is the terminal line exactly as the script logged it. */
-  private async runFinish(
-    id: GenerationIdentity,
-    fence: string,
-    end: AnswerEnd,
-    messageId: string,
-  ): Promise<{ result: number; logged: string | undefined; owner: AnswerOwner | undefined }> {
+  /** Runs the finish script; `logged` is the terminal line exactly as the script logged it. */
+  private async runFinish(id: GenerationIdentity, fence: string, end: AnswerEnd, messageId: string): Promise<FinishReply> {
     const { keys, ttlSeconds } = this.deps;
     const frame: UnsequencedFrame = {
       mt: 'chat_message_bot_complete',
@@ -406,7 +418,7 @@ export class GenerationLifecycle {
       ...(end.error === undefined ? {} : { error: end.error }),
     };
     const body = JSON.stringify(frame);
-    const [seq, userId, organisationId] = await this.redis.rsFinish(
+    const reply = await this.redis.rsFinish(
       keys.generationMeta(id.generationId),
       keys.generationLog(id.generationId),
       fence,
@@ -415,17 +427,38 @@ export class GenerationLifecycle {
       ttlSeconds,
       body,
     );
-    const result = Number(seq);
-    return {
-      result,
-      logged: result > 0 ? `{"seq":${result},${body.slice(1)}` : undefined,
-      owner: ownerFrom(userId, organisationId),
-    };
+    const seq = Number(reply[0]);
+    if (seq === -1) return { kind: 'done' };
+    if (seq === -2) return { kind: 'fenced' };
+    if (seq === -4) return { kind: 'stopped', messageId: String(reply[1]) };
+    return { kind: 'logged', logged: `{"seq":${seq},${body.slice(1)}`, owner: ownerFrom(reply[1], reply[2]) };
   }
 }
 
 function ownerOf(data: GenerateJobData): AnswerOwner {
   return { userId: data.userId, organisationId: data.organisationId };
+}
+
+interface StoppedGeneration {
+  generationId: string;
+  terminal: string;
+  owner: AnswerOwner | undefined;
+  askedAt: number | undefined;
+}
+
+/** The STOP script's reply after 'ok': per generation it ended, its id, terminal line, owner and time asked. */
+function stopReplies(reply: readonly string[]): StoppedGeneration[] {
+  const ended: StoppedGeneration[] = [];
+  for (let i = 0; i + 4 < reply.length; i += 5) {
+    const askedAt = reply[i + 4];
+    ended.push({
+      generationId: reply[i] ?? '',
+      terminal: reply[i + 1] ?? '',
+      owner: ownerFrom(reply[i + 2], reply[i + 3]),
+      askedAt: askedAt ? Number(askedAt) : undefined,
+    });
+  }
+  return ended;
 }
 
 function ownerFrom(userId: string | number | undefined, organisationId: string | number | undefined): AnswerOwner | undefined {

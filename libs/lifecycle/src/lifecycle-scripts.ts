@@ -24,7 +24,7 @@ return {'admitted', redis.call('LPOS', KEYS[1], id)}
 
 /**
  * KEYS: fifo, meta, log. ARGV: generationId, chatId, now, ttl, fifoTtl.
- * Returns {'finished'} | {'wait', head} | {'cancelled'} | {'started', attempt, seqBefore, startedAt}.
+ * Returns {'finished'} | {'wait', head} | {'started', attempt, seqBefore, startedAt}.
  */
 const BEGIN = `
 local meta = KEYS[2]
@@ -39,7 +39,6 @@ redis.call('HSET', meta, 'chatId', ARGV[2])
 redis.call('HSETNX', meta, 'startedAt', ARGV[3])
 redis.call('EXPIRE', meta, ARGV[4])
 redis.call('EXPIRE', KEYS[3], ARGV[4])
-if redis.call('HGET', meta, 'cancel') == '1' then return {'cancelled'} end
 local attempt = redis.call('HINCRBY', meta, 'attempt', 1)
 local seq = tonumber(redis.call('HGET', meta, 'seq') or '0')
 redis.call('HSET', meta, 'attemptStartSeq', seq + 1)
@@ -49,17 +48,17 @@ return {'started', attempt, seq, tonumber(redis.call('HGET', meta, 'startedAt'))
 /**
  * KEYS: meta, log. ARGV: attempt or '*' (unfenced: nobody runs it), status, messageId, ttl, terminal frame without seq.
  * Returns {the terminal frame's seq[, userId, organisationId]} (the owner from the kept payload),
- * or {-1} done, {-2} superseded, {-3} stop requested (only 'stopped' may end it).
+ * or {-1} done, {-2} superseded, {-4, messageId} this attempt was ended by a stop (STOP).
  * The frame is logged, not published: clients hear of it once the answer is stored.
  */
 const FINISH = `
 local meta = KEYS[1]
-local state = redis.call('HMGET', meta, 'done', 'attempt', 'cancel')
-if state[1] == '1' then return {-1} end
-if ARGV[1] ~= '*' then
-  if state[2] ~= ARGV[1] then return {-2} end
-  if state[3] == '1' and ARGV[2] ~= 'stopped' then return {-3} end
+local state = redis.call('HMGET', meta, 'done', 'attempt', 'cancel', 'messageId')
+if state[1] == '1' then
+  if state[3] == '1' and ARGV[1] == state[2] then return {-4, state[4]} end
+  return {-1}
 end
+if ARGV[1] ~= '*' and state[2] ~= ARGV[1] then return {-2} end
 local seq = redis.call('HINCRBY', meta, 'seq', 1)
 redis.call('RPUSH', KEYS[2], '{"seq":' .. seq .. ',' .. string.sub(ARGV[5], 2))
 redis.call('HSET', meta, 'done', '1', 'status', ARGV[2], 'messageId', ARGV[3])
@@ -86,31 +85,64 @@ return {1, head, data.userId, data.organisationId}
 `;
 
 /**
- * KEYS: fifo, then meta and log of each id. ARGV: channel, ttl, the ids the caller expects in the FIFO.
- * Returns {'retry', the FIFO's ids} when they differ (their keys must be declared first), else {'ok', ids it marked}.
+ * KEYS: fifo, then meta and log of each id. ARGV: channel, ttl, chatId, then per id the
+ * generationId the caller expects in the FIFO and a new message id for its answer.
+ * Returns {'retry', the FIFO's ids} when they differ (their keys must be declared first), else
+ * {'ok', then per generation it ended: id, terminal line, userId, organisationId, enqueuedAt ('' unknown)}.
+ * Each unfinished generation ends here as stopped, with exactly the text its current attempt
+ * logged (what clients received): the running attempt's later appends and its finish are
+ * refused, and it hears of the stop on the cancel channel (the fast path) or from its next
+ * append. Like FINISH, the terminal frame is logged, not published.
  */
-const CANCEL = `
+const STOP = `
 local ids = redis.call('LRANGE', KEYS[1], 0, -1)
-local same = #ids == #ARGV - 2
+local same = #ids * 2 == #ARGV - 3
 for i, id in ipairs(ids) do
-  if ARGV[i + 2] ~= id then same = false end
+  if ARGV[2 * i + 2] ~= id then same = false end
 end
 if not same then
   table.insert(ids, 1, 'retry')
   return ids
 end
-local marked = {'ok'}
+local chatId = cjson.encode(ARGV[3])
+local ended = {'ok'}
 for i, id in ipairs(ids) do
   local meta = KEYS[2 * i]
-  if redis.call('HGET', meta, 'done') ~= '1' then
-    redis.call('HSET', meta, 'cancel', '1')
+  local log = KEYS[2 * i + 1]
+  local state = redis.call('HMGET', meta, 'done', 'attempt', 'attemptStartSeq', 'payload')
+  if state[1] ~= '1' then
+    local attempt = tonumber(state[2] or '0')
+    local text = {}
+    if attempt > 0 then
+      for _, line in ipairs(redis.call('LRANGE', log, tonumber(state[3] or '1') - 1, -1)) do
+        local frame = cjson.decode(line)
+        if frame.mt == 'chat_message_bot_partial' then table.insert(text, frame.delta) end
+      end
+    end
+    local messageId = ARGV[2 * i + 3]
+    local seq = redis.call('HINCRBY', meta, 'seq', 1)
+    local terminal = '{"seq":' .. seq .. ',"mt":"chat_message_bot_complete","chatId":' .. chatId
+      .. ',"generationId":' .. cjson.encode(id) .. ',"attempt":' .. math.max(attempt, 1)
+      .. ',"status":"stopped","messageId":' .. cjson.encode(messageId)
+      .. ',"text":' .. cjson.encode(table.concat(text)) .. ',"sources":[]}'
+    redis.call('RPUSH', log, terminal)
+    redis.call('HSET', meta, 'cancel', '1', 'done', '1', 'status', 'stopped', 'messageId', messageId)
     redis.call('EXPIRE', meta, ARGV[2])
-    redis.call('EXPIRE', KEYS[2 * i + 1], ARGV[2])
+    redis.call('EXPIRE', log, ARGV[2])
     redis.call('PUBLISH', ARGV[1], id)
-    table.insert(marked, id)
+    local userId, organisationId, askedAt = '', '', ''
+    if state[4] then
+      local data = cjson.decode(state[4])
+      userId, organisationId, askedAt = data.userId, data.organisationId, string.format('%d', data.enqueuedAt)
+    end
+    table.insert(ended, id)
+    table.insert(ended, terminal)
+    table.insert(ended, userId)
+    table.insert(ended, organisationId)
+    table.insert(ended, askedAt)
   end
 end
-return marked
+return ended
 `;
 
 export type ScriptReply = (string | number)[];
@@ -120,7 +152,7 @@ export interface LifecycleCommands {
   rsBegin(fifo: string, meta: string, log: string, ...args: (string | number)[]): Promise<ScriptReply>;
   rsFinish(meta: string, log: string, ...args: (string | number)[]): Promise<ScriptReply>;
   rsAdvance(fifo: string, meta: string, generationId: string): Promise<ScriptReply>;
-  rsCancel(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
+  rsStop(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
 }
 
 export function defineLifecycleCommands(redis: Redis): Redis & LifecycleCommands {
@@ -129,6 +161,6 @@ export function defineLifecycleCommands(redis: Redis): Redis & LifecycleCommands
   redis.defineCommand('rsFinish', { numberOfKeys: 2, lua: FINISH });
   redis.defineCommand('rsAdvance', { numberOfKeys: 2, lua: ADVANCE });
   // The number of keys varies with the chat's generations, so it is passed first.
-  redis.defineCommand('rsCancel', { lua: CANCEL });
+  redis.defineCommand('rsStop', { lua: STOP });
   return redis as Redis & LifecycleCommands;
 }

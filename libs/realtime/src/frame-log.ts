@@ -17,9 +17,9 @@ function appendScript(stamped: boolean): string {
   return `
 local meta = KEYS[1]
 local state = redis.call('HMGET', meta, 'done', 'attempt', 'cancel')
+if state[3] == '1' then return -3 end
 if state[1] == '1' then return -1 end
 if state[2] ~= ARGV[2] then return -2 end
-if state[3] == '1' then return -3 end
 ${stamped ? "local now = redis.call('TIME')\nlocal stamp = ',\"appendedAt\":' .. string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))" : "local stamp = ''"}
 local seq = 0
 for i = 4, #ARGV do
