@@ -15,8 +15,10 @@ const MIN_PROBE_MS = 50;
 
 /**
  * Publishes one attempt of a generation. Deltas are coalesced in short windows
- * (the first is flushed at once); appends are chained, never awaited by the
- * token loop, so a Redis round trip never sits between two tokens. The first
+ * (the first is flushed at once). One append is in flight at a time, never awaited
+ * by the token loop, so a Redis round trip never sits between two tokens; frames
+ * made meanwhile go together in the next append (adjacent partials as one), so that
+ * a slow round trip delays the stream by one, not by one per frame. The first
  * refused or failed append ends the stream and calls `onEnd` once, so that the
  * caller stops generating at once.
  */
@@ -26,8 +28,11 @@ export class GenerationStream {
   private timer: NodeJS.Timeout | undefined;
   private readonly probe: NodeJS.Timeout;
   private appendedSinceProbe = false;
-  private probing = false;
-  private chain: Promise<void> = Promise.resolve();
+  /** Frames (and their text) waiting for the append in flight to settle. */
+  private batch: UnsequencedFrame[] = [];
+  private batchText = '';
+  private probeWanted = false;
+  private sending: Promise<void> | undefined;
   private sentFirstDelta = false;
   private ending: StreamEnd | undefined;
 
@@ -78,6 +83,8 @@ export class GenerationStream {
    */
   discardPending(): void {
     this.pending = '';
+    this.batch = [];
+    this.batchText = '';
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -86,7 +93,7 @@ export class GenerationStream {
   async drain(): Promise<StreamEnd | undefined> {
     this.flush();
     clearInterval(this.probe);
-    await this.chain;
+    while (this.sending) await this.sending;
     return this.ending;
   }
 
@@ -101,26 +108,41 @@ export class GenerationStream {
     this.enqueue([{ mt: 'chat_message_bot_partial', ...this.id, delta }], delta);
   }
 
+  /** With nothing appended for a while, an empty append asks whether the attempt may go on. */
   private checkIdle(): void {
-    if (this.appendedSinceProbe || this.probing) {
+    if (this.appendedSinceProbe || this.sending) {
       this.appendedSinceProbe = false;
       return;
     }
-    this.probing = true;
-    this.append([]);
-    this.chain = this.chain.then(() => {
-      this.probing = false;
-    });
+    this.probeWanted = true;
+    this.send();
   }
 
   private enqueue(frames: UnsequencedFrame[], text = ''): void {
+    if (this.ending) return;
     this.appendedSinceProbe = true;
-    this.append(frames, text);
+    this.batch.push(...frames);
+    this.batchText += text;
+    this.send();
   }
 
-  private append(frames: UnsequencedFrame[], text = ''): void {
-    this.chain = this.chain.then(async () => {
-      if (this.ending) return;
+  private send(): void {
+    if (this.sending) return;
+    this.sending = this.sendBatches().finally(() => {
+      this.sending = undefined;
+      // Frames batched between the last append's end and this callback go now.
+      if (!this.ending && (this.batch.length > 0 || this.probeWanted)) this.send();
+    });
+  }
+
+  /** Appends what is batched, then what was batched meanwhile, until nothing is left or the stream ends. */
+  private async sendBatches(): Promise<void> {
+    while (!this.ending && (this.batch.length > 0 || this.probeWanted)) {
+      const frames = mergePartials(this.batch);
+      const text = this.batchText;
+      this.batch = [];
+      this.batchText = '';
+      this.probeWanted = false;
       let result: AppendResult;
       try {
         result = await this.log.append(this.id.chatId, this.id.generationId, this.id.attempt, frames);
@@ -128,16 +150,33 @@ export class GenerationStream {
         this.stop({ reason: 'failed', error: err instanceof Error ? err : new Error(String(err)) });
         return;
       }
-      if (result.ok) this.confirmed += text;
-      else this.stop({ reason: result.reason });
-    });
+      if (!result.ok) {
+        this.stop({ reason: result.reason });
+        return;
+      }
+      this.confirmed += text;
+    }
   }
 
   private stop(end: StreamEnd): void {
     this.ending = end;
     this.pending = '';
+    this.batch = [];
+    this.batchText = '';
     clearInterval(this.probe);
     if (this.timer) clearTimeout(this.timer);
     this.onEnd(end);
   }
+}
+
+/** Adjacent partial frames as one: clients get the same text in fewer frames. */
+function mergePartials(frames: readonly UnsequencedFrame[]): UnsequencedFrame[] {
+  const merged: UnsequencedFrame[] = [];
+  for (const frame of frames) {
+    const last = merged.at(-1);
+    if (last?.mt === 'chat_message_bot_partial' && frame.mt === 'chat_message_bot_partial') {
+      merged[merged.length - 1] = { ...last, delta: last.delta + frame.delta };
+    } else merged.push(frame);
+  }
+  return merged;
 }
