@@ -20,16 +20,23 @@ const CHAT: Chat = {
 const CALLER = { userId: 'u1', organisationId: CHAT.organisationId };
 
 /** A chat store holding one chat, and the calls the service made. */
-function fakes(options: { refuse?: ApiError; admission?: Admission; stored?: ChatMessage } = {}) {
+function fakes(options: { refuse?: ApiError; admission?: Admission; stored?: ChatMessage; leaseHeld?: boolean } = {}) {
   const calls: string[] = [];
   let created = 0;
+  /** The ids the service chose, by the names the fake store gives them in `calls`. */
+  const ids = new Map<string, string>();
+  const named = (generationId: string): string => {
+    for (const [id, name] of ids) if (generationId.endsWith(id)) return name;
+    return 'another generation';
+  };
   const store = {
     getChat: async () => CHAT,
     findMessageByClientId: async () => options.stored ?? null,
-    createMessage: async (input: { text: string; clientMessageId?: string }) => {
+    createMessage: async (input: { id: string; text: string; clientMessageId?: string }) => {
       calls.push(`create ${input.text}`);
       if (options.stored) return { value: options.stored, created: false };
       created += 1;
+      ids.set(input.id, `m${created}`);
       return { value: { id: `m${created}`, chatId: CHAT.id, role: 'user', text: input.text, createdAt: '', updatedAt: '' }, created: true };
     },
     deleteMessage: async (_chatId: string, id: string) => {
@@ -43,10 +50,20 @@ function fakes(options: { refuse?: ApiError; admission?: Admission; stored?: Cha
     check: async () => {
       calls.push('check');
       if (options.refuse) throw options.refuse;
+      return { leaseHeld: options.leaseHeld ?? false };
+    },
+    release: async (_caller: unknown, generationId: string) => {
+      calls.push(`release ${named(generationId)}`);
     },
   } as unknown as MessageLimits;
   const lifecycle = {
-    admit: async () => options.admission ?? { kind: 'admitted', position: 0 },
+    admit: async (_data: unknown, _limits: unknown, leaseHeld: boolean) => {
+      calls.push(leaseHeld ? 'admit (lease held)' : 'admit');
+      return options.admission ?? { kind: 'admitted', position: 0 };
+    },
+    dispatch: async () => {
+      calls.push('dispatch');
+    },
   } as unknown as GenerationLifecycle;
   const queue = { state: async () => 'unknown' } as unknown as GenerationQueue;
   const service = new ChatService({
@@ -95,6 +112,34 @@ describe('ChatService and the limits', () => {
     const { service, calls } = fakes({ admission: { kind: 'refused', scope: 'user', inProgress: 1, limit: 1 } });
     const stored = await service.storeUserMessage(CHAT.id, { text: 'hi' }, trace(), { caller: CALLER, answer: true });
     await expect(service.admitAnswer(stored, { userId: CALLER.userId })).rejects.toMatchObject({ code: 'too_many_answers' });
-    expect(calls).toEqual(['check', 'create hi', 'delete m1']);
+    expect(calls).toEqual(['check', 'create hi', 'admit', 'delete m1']);
+  });
+
+  it('with the lease taken by the limits, admits without taking another; dispatches after the confirmation', async () => {
+    const { service, calls } = fakes({ leaseHeld: true });
+    const stored = await service.storeUserMessage(CHAT.id, { text: 'hi' }, trace(), { caller: CALLER, answer: true });
+    const afterConfirm = await service.admitAnswer(stored, { userId: CALLER.userId });
+    expect(calls).toEqual(['check', 'create hi', 'admit (lease held)']);
+    await afterConfirm?.();
+    expect(calls).toEqual(['check', 'create hi', 'admit (lease held)', 'dispatch']);
+  });
+
+  it('a resend gives back the lease taken for it: its answer is the first send’s', async () => {
+    const stored: ChatMessage = {
+      id: 'm0',
+      chatId: CHAT.id,
+      role: 'user',
+      text: 'hi',
+      clientMessageId: 'c1',
+      createdAt: '',
+      updatedAt: '',
+    };
+    const { service, calls } = fakes({ leaseHeld: true, stored });
+    const result = await service.storeUserMessage(CHAT.id, { text: 'hi', clientMessageId: 'c1' }, trace(), {
+      caller: CALLER,
+      answer: true,
+    });
+    expect(result).toMatchObject({ created: false, lease: undefined });
+    expect(calls).toEqual(['check', 'create hi', 'release another generation']);
   });
 });

@@ -3,7 +3,8 @@ import type { ChatMessage, ChatStatus, RedisKeys } from '@ragstream/protocol';
 import { generationIdFor } from '@ragstream/protocol';
 import type { FrameLog } from '@ragstream/realtime';
 import { countConnections } from '@ragstream/realtime';
-import type { ChatStore } from '@ragstream/store';
+import type { ChatStore, Stored } from '@ragstream/store';
+import { newMessageId } from '@ragstream/store';
 import type { Redis } from 'ioredis';
 import { ApiError, chatNotFound } from './api-error.ts';
 import type { Caller } from './limits/caller.ts';
@@ -40,6 +41,8 @@ export interface StoredUserMessage {
   /** false for a resend of a message already stored (same clientMessageId). */
   created: boolean;
   generationId: string;
+  /** The answer's lease, taken with the limits before storing, for this caller; the admission then needs no other. */
+  lease?: Caller | undefined;
   /** The message's trace, its logger bound to the message and generation ids too. */
   trace: MessageTrace;
 }
@@ -81,24 +84,34 @@ export class ChatService {
   ): Promise<StoredUserMessage> {
     const chat = await this.deps.store.getChat(chatId);
     if (!chat) throw chatNotFound(chatId);
+    // Chosen now, so that the limits can take the answer's lease in their round trip.
+    const id = newMessageId();
+    let lease: Caller | undefined;
     if (admission) {
       const { clientMessageId } = input;
+      const { caller } = admission;
       // Looked up while the limits are read: a resend is confirmed whatever they say.
-      const [resent, refusal] = await Promise.all([
+      const [resent, checked] = await Promise.all([
         clientMessageId === undefined ? null : this.deps.store.findMessageByClientId(chatId, clientMessageId),
-        this.deps.limits.check(admission.caller, { answer: admission.answer }).then(
-          () => undefined,
-          (err: unknown) => err,
+        this.deps.limits.check(caller, admission.answer ? { answer: true, generationId: generationIdFor(id) } : { answer: false }).then(
+          (result) => result,
+          (err: unknown) => ({ refusal: err }),
         ),
       ]);
-      if (!resent && refusal !== undefined) throw refusal;
+      if ('refusal' in checked) {
+        if (!resent) throw checked.refusal;
+      } else if (checked.leaseHeld) lease = caller;
     }
-    const { value, created } = await this.deps.store.createMessage({
-      chatId,
-      role: 'user',
-      text: input.text,
-      clientMessageId: input.clientMessageId,
-    });
+    let stored: Stored<ChatMessage>;
+    try {
+      stored = await this.deps.store.createMessage({ id, chatId, role: 'user', text: input.text, clientMessageId: input.clientMessageId });
+    } catch (err) {
+      await this.releaseLease(lease, id, trace);
+      throw err;
+    }
+    const { value, created } = stored;
+    // A resend's answer is the first send's: the lease taken for a new one goes back.
+    if (!created) await this.releaseLease(lease, id, trace);
     if (!created && value.text !== input.text) {
       throw new ApiError('conflict', `clientMessageId ${input.clientMessageId ?? ''} was already used for a different message`);
     }
@@ -111,8 +124,20 @@ export class ChatService {
       ownerId: chat.userId,
       created,
       generationId,
+      lease: created ? lease : undefined,
       trace: { traceId: trace.traceId, log },
     };
+  }
+
+  private async releaseLease(lease: Caller | undefined, messageId: string, trace: MessageTrace): Promise<void> {
+    if (!lease) return;
+    const generationId = generationIdFor(messageId);
+    try {
+      await this.deps.limits.release(lease, generationId);
+    } catch (err) {
+      // It lapses by itself after the generation's TTL.
+      trace.log.warn('could not give back the lease of an answer not admitted', { generationId, err });
+    }
   }
 
   /** Admits and dispatches the answer to a stored user message (for callers that confirm afterwards). */
@@ -150,7 +175,10 @@ export class ChatService {
       enqueuedAt: Date.now(),
       traceId,
     };
-    const admission = await this.deps.lifecycle.admit(data, this.deps.limits.answers);
+    const { lease } = stored;
+    const leaseHeld = lease !== undefined && lease.userId === data.userId && lease.organisationId === data.organisationId;
+    if (lease && !leaseHeld) await this.releaseLease(lease, stored.message.id, stored.trace);
+    const admission = await this.deps.lifecycle.admit(data, this.deps.limits.answers, leaseHeld);
     if (admission.kind === 'finished') {
       log.debug('answer finished before; not admitted again');
       return undefined;

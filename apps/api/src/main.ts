@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     messages: RateLimit.shared(redis, keys.rateLimit('messages'), config.MESSAGES_PER_MINUTE_PER_USER, 60, config.LIMIT_ABUSE_FACTOR),
     quotas,
     answers: answerLimits,
-    inProgress: (caller) => lifecycle.inProgress(caller),
+    reserve: (caller, generationId) => lifecycle.reserve(caller, generationId, answerLimits),
+    release: (caller, generationId) => lifecycle.release(caller, generationId),
     waitingCount: () => queue.queue.getWaitingCount(),
     maxWaiting: config.GENERATION_QUEUE_MAX_WAITING,
   });

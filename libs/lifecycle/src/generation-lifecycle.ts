@@ -5,7 +5,7 @@ import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { newMessageId } from '@ragstream/store';
 import type { Redis } from 'ioredis';
-import type { AnswerLimits, AnswerOwner, AnswersInProgress } from './answer-leases.ts';
+import type { AnswerLimits, AnswerOwner, AnswersInProgress, Reservation } from './answer-leases.ts';
 import { AnswerLeases, NO_ANSWER_LIMITS } from './answer-leases.ts';
 import { generationLogFields } from './generation-log-fields.ts';
 import type { GenerationQueue } from './generation-queue.ts';
@@ -108,19 +108,33 @@ export class GenerationLifecycle {
   }
 
   /**
+   * Takes an answer's lease under the limits before its message is stored, so that the
+   * admission that follows cannot be refused (`admit` with `leaseHeld`). Refused, it holds none.
+   */
+  reserve(owner: AnswerOwner, generationId: string, limits: AnswerLimits): Promise<Reservation> {
+    return this.leases.reserve(owner, generationId, limits);
+  }
+
+  /** Gives back a lease taken by `reserve` for an answer that will not be admitted. */
+  release(owner: AnswerOwner, generationId: string): Promise<void> {
+    return this.leases.release(owner, generationId);
+  }
+
+  /**
    * Fixes the answer's place in its chat's order; call before confirming the message, then
    * `dispatch`. With limits, a new answer is refused (nothing written) while its user or
    * organisation has as many answers in progress; one admitted before is admitted again.
+   * `leaseHeld`: its lease was taken by `reserve`, so the admission alone remains.
    */
-  async admit(data: GenerateJobData, limits: AnswerLimits = NO_ANSWER_LIMITS): Promise<Admission> {
+  async admit(data: GenerateJobData, limits: AnswerLimits = NO_ANSWER_LIMITS, leaseHeld = false): Promise<Admission> {
     const payload = generateJobSchema.parse(data);
     const { ttlSeconds } = this.deps;
     const owner = ownerOf(payload);
     const limited = limits.perUser > 0 || limits.perOrganisation > 0;
     // Without limits the lease cannot be refused, so it goes with the admission, in the same round trip.
     const [reservation, reply] = await Promise.all([
-      this.leases.reserve(owner, payload.generationId, limits),
-      limited ? undefined : this.runAdmit(payload, ttlSeconds),
+      leaseHeld ? ({ kind: 'held' } as const) : this.leases.reserve(owner, payload.generationId, limits),
+      limited && !leaseHeld ? undefined : this.runAdmit(payload, ttlSeconds),
     ]);
     if (reservation.kind === 'refused') return reservation;
     const [kind, position] = reply ?? (await this.runAdmit(payload, ttlSeconds));

@@ -13,6 +13,8 @@ export interface NewChat {
 }
 
 export interface NewMessage {
+  /** Chosen before storing (so that its answer's lease can be taken first); a new one when absent. */
+  id?: string | undefined;
   chatId: string;
   role: MessageRole;
   text: string;

@@ -182,6 +182,22 @@ export function describeChatStoreContract(name: string, makeStore: () => Promise
         expect(await store.updateMessage(chat.id, message.id, { text: 'gone' })).toBeNull();
       });
 
+      it('stores a message under the id it is given; a resend keeps the first one', async () => {
+        const chat = await newChat();
+        const id = new ObjectId().toHexString();
+        const stored = await store.createMessage({ id, chatId: chat.id, role: 'user', text: 'chosen', clientMessageId: 'c-chosen' });
+        expect(stored).toMatchObject({ created: true, value: { id, text: 'chosen' } });
+        const resent = await store.createMessage({
+          id: new ObjectId().toHexString(),
+          chatId: chat.id,
+          role: 'user',
+          text: 'chosen',
+          clientMessageId: 'c-chosen',
+        });
+        expect(resent).toStrictEqual({ created: false, value: stored.value });
+        expect(await store.getMessage(chat.id, id)).toStrictEqual(stored.value);
+      });
+
       it('omits absent optional fields and keeps a clientMessageId', async () => {
         const chat = await newChat();
         const plain = (await userMessage(chat.id, 'plain')).value;

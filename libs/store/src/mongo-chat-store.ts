@@ -130,10 +130,11 @@ export class MongoChatStore implements ChatStore {
 
   async createMessage(input: NewMessage): Promise<Stored<ChatMessage>> {
     assertChatId(input.chatId);
+    if (input.id !== undefined) assertObjectId('id', input.id);
     const now = new Date();
     const chatId = new ObjectId(input.chatId);
     const doc: MessageDoc = {
-      _id: new ObjectId(),
+      _id: new ObjectId(input.id),
       chatId,
       role: input.role,
       text: input.text,

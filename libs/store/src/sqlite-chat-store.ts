@@ -207,9 +207,10 @@ export class SqliteChatStore implements ChatStore {
 
   async createMessage(input: NewMessage): Promise<Stored<ChatMessage>> {
     assertChatId(input.chatId);
+    if (input.id !== undefined) assertObjectId('id', input.id);
     const now = Date.now();
     const row: MessageRow = {
-      id: new ObjectId().toHexString(),
+      id: input.id ?? new ObjectId().toHexString(),
       chat_id: input.chatId,
       role: input.role,
       text: input.text,

@@ -6,6 +6,23 @@ import type { MessageLimitsDeps } from './message-limits.ts';
 import { MessageLimits } from './message-limits.ts';
 
 const CALLER = { userId: 'u1', organisationId: 'o1' };
+const ANSWER = { answer: true, generationId: 'gen-1' } as const;
+
+/** Leases as the lifecycle keeps them, in memory: `held` answers in progress of the user and of the organisation. */
+function leases(held: { user: number; organisation: number }) {
+  const released: string[] = [];
+  const deps: Pick<MessageLimitsDeps, 'reserve' | 'release'> = {
+    reserve: async () => {
+      if (held.user >= 2) return { kind: 'refused', scope: 'user', inProgress: held.user, limit: 2 };
+      if (held.organisation >= 5) return { kind: 'refused', scope: 'organisation', inProgress: held.organisation, limit: 5 };
+      return { kind: 'held' };
+    },
+    release: async (_caller, generationId) => {
+      released.push(generationId);
+    },
+  };
+  return { deps, released };
+}
 
 function limits(overrides: Partial<MessageLimitsDeps> & { exceeded?: QuotaExceeded } = {}): MessageLimits {
   const { exceeded, ...rest } = overrides;
@@ -13,14 +30,14 @@ function limits(overrides: Partial<MessageLimitsDeps> & { exceeded?: QuotaExceed
     messages: RateLimit.local(0, 60, 10),
     quotas: { exceeded: async () => exceeded } as unknown as TokenQuotas,
     answers: { perUser: 2, perOrganisation: 5 },
-    inProgress: async () => ({ user: 0, organisation: 0 }),
+    ...leases({ user: 0, organisation: 0 }).deps,
     waitingCount: async () => 0,
     maxWaiting: 10,
     ...rest,
   });
 }
 
-async function refusal(check: Promise<void>): Promise<ApiError> {
+async function refusal(check: Promise<unknown>): Promise<ApiError> {
   const error = await check.then(
     () => undefined,
     (err: unknown) => err,
@@ -30,8 +47,9 @@ async function refusal(check: Promise<void>): Promise<ApiError> {
 }
 
 describe('MessageLimits', () => {
-  it('lets a message through under every limit', async () => {
-    await expect(limits().check(CALLER, { answer: true })).resolves.toBeUndefined();
+  it('lets a message through under every limit, holding its answer’s lease', async () => {
+    await expect(limits().check(CALLER, ANSWER)).resolves.toEqual({ leaseHeld: true });
+    await expect(limits({ answers: { perUser: 0, perOrganisation: 0 } }).check(CALLER, ANSWER)).resolves.toEqual({ leaseHeld: false });
   });
 
   it('refuses past the message rate with retryAfter, and marks a flood far past it abusive', async () => {
@@ -45,31 +63,29 @@ describe('MessageLimits', () => {
     expect((await refusal(guard.check(CALLER, { answer: false }))).options.abusive).toBe(true);
   });
 
-  it('refuses past a token quota with its reset time', async () => {
+  it('refuses past a token quota with its reset time, and gives back the lease it took meanwhile', async () => {
     const resetAt = new Date(Date.now() + 3_600_000);
+    const { deps, released } = leases({ user: 0, organisation: 0 });
     const error = await refusal(
-      limits({ exceeded: { scope: 'organisation', period: 'month', used: 10, limit: 10, resetAt } }).check(CALLER, { answer: true }),
+      limits({ ...deps, exceeded: { scope: 'organisation', period: 'month', used: 10, limit: 10, resetAt } }).check(CALLER, ANSWER),
     );
     expect(error.code).toBe('quota_exceeded');
     expect(error.details.resetAt).toBe(resetAt.toISOString());
     expect(error.retryAfterSeconds()).toBeGreaterThan(3590);
     expect(error.message).toMatch(/organisation’s monthly token quota/);
+    expect(released).toEqual(['gen-1']);
   });
 
   it('refuses past the answers in progress of the user, then of the organisation', async () => {
-    expect(
-      (await refusal(limits({ inProgress: async () => ({ user: 2, organisation: 0 }) }).check(CALLER, { answer: true }))).message,
-    ).toMatch(/^you have 2 answers/);
-    expect((await refusal(limits({ inProgress: async () => ({ user: 0, organisation: 5 }) }).check(CALLER, { answer: true }))).code).toBe(
-      'too_many_answers',
-    );
+    expect((await refusal(limits(leases({ user: 2, organisation: 0 }).deps).check(CALLER, ANSWER))).message).toMatch(/^you have 2 answers/);
+    expect((await refusal(limits(leases({ user: 0, organisation: 5 }).deps).check(CALLER, ANSWER))).code).toBe('too_many_answers');
   });
 
   it('answers busy past the queue depth, and applies none of the answer limits to a message that asks for none', async () => {
-    const full = limits({ waitingCount: async () => 10, inProgress: async () => ({ user: 9, organisation: 9 }) });
-    expect((await refusal(full.check(CALLER, { answer: true }))).code).toBe('too_many_answers');
+    const full = limits({ waitingCount: async () => 10, ...leases({ user: 9, organisation: 9 }).deps });
+    expect((await refusal(full.check(CALLER, ANSWER))).code).toBe('too_many_answers');
     const busy = limits({ waitingCount: async () => 10 });
-    expect((await refusal(busy.check(CALLER, { answer: true }))).details.retryAfter).toBe(5);
-    await expect(full.check(CALLER, { answer: false })).resolves.toBeUndefined();
+    expect((await refusal(busy.check(CALLER, ANSWER))).details.retryAfter).toBe(5);
+    await expect(full.check(CALLER, { answer: false })).resolves.toEqual({ leaseHeld: false });
   });
 });

@@ -1,4 +1,4 @@
-import type { AnswerLimits, AnswersInProgress } from '@ragstream/lifecycle';
+import type { AnswerLimits, Reservation } from '@ragstream/lifecycle';
 import type { QuotaExceeded, RateDecision, RateLimit, TokenQuotas } from '@ragstream/limits';
 import { ApiError } from '../api-error.ts';
 import type { Caller } from './caller.ts';
@@ -11,8 +11,10 @@ export interface MessageLimitsDeps {
   messages: RateLimit;
   quotas: TokenQuotas;
   answers: AnswerLimits;
-  /** Answers in progress of a user and an organisation, as the lifecycle counts them. */
-  inProgress(caller: Caller): Promise<AnswersInProgress>;
+  /** Takes the lease of the answer to the message about to be stored, under `answers` (the lifecycle's). */
+  reserve(caller: Caller, generationId: string): Promise<Reservation>;
+  /** Gives back a lease `reserve` took. */
+  release(caller: Caller, generationId: string): Promise<void>;
   /** Generation jobs waiting for a worker. */
   waitingCount(): Promise<number>;
   /** Past this many waiting jobs a new message gets `busy`; 0: no limit. */
@@ -21,8 +23,8 @@ export interface MessageLimitsDeps {
 
 /**
  * What a user message must pass before anything of it is stored: the user's message rate,
- * and, when it asks for an answer, the token quotas, the answers in progress (the lifecycle
- * checks them again, atomically, when it admits the answer) and the generation queue's depth.
+ * and, when it asks for an answer, the token quotas, the answers in progress (by taking the
+ * answer's lease, atomically under the limits) and the generation queue's depth.
  * A refusal is an ApiError with `retryAfter` or `resetAt`.
  */
 export class MessageLimits {
@@ -32,27 +34,50 @@ export class MessageLimits {
     return this.deps.answers;
   }
 
-  async check(caller: Caller, options: { answer: boolean }): Promise<void> {
+  /**
+   * Refuses with an ApiError, or lets the message through. For a message that asks for an
+   * answer (`generationId`: the one it will get) under answer limits, the answer's lease is
+   * taken here rather than counted, in the same round trip; the result says whether it is held.
+   * A refusal holds none.
+   */
+  async check(caller: Caller, options: { answer: false } | { answer: true; generationId: string }): Promise<{ leaseHeld: boolean }> {
     const { deps } = this;
-    // Read together: one round trip for all of them.
-    const [rate, quota, inProgress, waiting] = await Promise.all([
+    const limited = options.answer && (deps.answers.perUser > 0 || deps.answers.perOrganisation > 0);
+    // Sent together: one round trip for all of them.
+    const [rate, quota, lease, waiting] = await Promise.all([
       deps.messages.take(caller.userId),
       options.answer ? deps.quotas.exceeded(caller) : undefined,
-      options.answer && (deps.answers.perUser > 0 || deps.answers.perOrganisation > 0) ? deps.inProgress(caller) : undefined,
+      limited ? deps.reserve(caller, options.generationId) : undefined,
       options.answer && deps.maxWaiting > 0 ? deps.waitingCount() : 0,
     ]);
-    if (!rate.allowed) throw messageRateLimited(rate);
-    if (quota) throw quotaExceeded(quota);
-    if (inProgress) {
-      const { perUser, perOrganisation } = deps.answers;
-      if (perUser > 0 && inProgress.user >= perUser) throw tooManyAnswers('user', perUser);
-      if (perOrganisation > 0 && inProgress.organisation >= perOrganisation) throw tooManyAnswers('organisation', perOrganisation);
+    const refusal = this.refusal(rate, quota, lease, waiting);
+    if (refusal) {
+      if (lease?.kind === 'held' && options.answer) await deps.release(caller, options.generationId);
+      throw refusal;
     }
-    if (deps.maxWaiting > 0 && waiting >= deps.maxWaiting) {
-      throw new ApiError('busy', `the answer queue is full (${waiting} waiting); try again shortly`, {
+    return { leaseHeld: lease?.kind === 'held' };
+  }
+
+  /** Gives back a lease `check` took, for an answer that will not be admitted. */
+  release(caller: Caller, generationId: string): Promise<void> {
+    return this.deps.release(caller, generationId);
+  }
+
+  private refusal(
+    rate: RateDecision,
+    quota: QuotaExceeded | undefined,
+    lease: Reservation | undefined,
+    waiting: number,
+  ): ApiError | undefined {
+    if (!rate.allowed) return messageRateLimited(rate);
+    if (quota) return quotaExceeded(quota);
+    if (lease?.kind === 'refused') return tooManyAnswers(lease.scope, lease.limit);
+    if (this.deps.maxWaiting > 0 && waiting >= this.deps.maxWaiting) {
+      return new ApiError('busy', `the answer queue is full (${waiting} waiting); try again shortly`, {
         retryAfter: ANSWER_RETRY_AFTER_SECONDS,
       });
     }
+    return undefined;
   }
 }
 
