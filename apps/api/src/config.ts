@@ -50,6 +50,8 @@ const apiEnvSchema = z
     NODE_ID: z.string().min(1).optional(),
     CORS_ORIGIN: z.string().default('*'),
     SOCKETIO_POLLING: envBoolean.default(false),
+    /** Load tests: serves the in-process baseline at /loadtest/baseline (the synthetic responder on this node, no queue, no Redis). */
+    LOADTEST_BASELINE: envBoolean.default(false),
     /**
      * On SIGTERM, how long the node keeps serving (new connections included) while `/readyz`
      * answers 503, so that the load balancer takes it out first; then it closes its connections.

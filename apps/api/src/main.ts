@@ -16,6 +16,7 @@ import { ChatService } from './chat-service.ts';
 import type { ApiConfig } from './config.ts';
 import { loadApiConfig } from './config.ts';
 import { ConnectionRegistry } from './connection-registry.ts';
+import { attachBaseline } from './gateways/baseline-gateway.ts';
 import { attachSocketIo } from './gateways/socketio-gateway.ts';
 import { sseRouter } from './gateways/sse-gateway.ts';
 import { attachWebSocket } from './gateways/websocket-gateway.ts';
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
   });
   userEvents.attach(io.of('/chat'));
   const wss = attachWebSocket(server, connectionDeps, { origins, authenticator, logger });
+  const baseline = config.LOADTEST_BASELINE ? attachBaseline(server, logger) : undefined;
 
   // Not ready first, while everything still works: the load balancer stops sending new connections.
   shutdown.add('drain', async () => {
@@ -175,6 +177,8 @@ async function main(): Promise<void> {
     await connections.closeAll();
     await io.close();
     wss.close();
+    for (const client of baseline?.clients ?? []) client.terminate();
+    baseline?.close();
     server.closeAllConnections();
   });
   shutdown.add('presence', () => Promise.all([presence.stop(), userConnections.stop()]));

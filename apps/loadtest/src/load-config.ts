@@ -11,6 +11,8 @@ export interface LocalClusterOptions {
   tokensPerSecond: number;
   workerConcurrency: number;
   flushMs: number;
+  /** Baseline chats: the same answers from the synthetic responder in an API node's own process (LOADTEST_BASELINE). */
+  baselineChats: number;
 }
 
 export interface LoadOptions {
@@ -89,6 +91,10 @@ Target (one of):
     --tokens N --tps R          synthetic answers (default 100 tokens at 100 tok/s)
     --worker-concurrency N      WORKER_CONCURRENCY (default: --chats, at most 1000)
     --flush-ms MS               FRAME_FLUSH_MS (default 15)
+    --baseline N                N more chats get the same answers from the synthetic responder run
+                                in an API node's own process (no queue, worker or Redis), in the
+                                same run; the report gives time to first token over them as the
+                                path's overhead (default 10, 0: none)
 Load:
   --chats N                   chats driven at once, spread over the nodes (default 20, at most 2000)
   --messages-per-chat K       messages each chat sends, one answer at a time (default 5, at most 1000)
@@ -134,7 +140,7 @@ export function parseLoadArgs(argv: string[]): LoadCli {
       isLocal ? 'give either --local or --url, not both' : 'give --url URL (a running deployment) or --local (a cluster of our own)',
     );
   }
-  const localOnly = ['apis', 'workers', 'tokens', 'tps', 'worker-concurrency', 'flush-ms'] as const;
+  const localOnly = ['apis', 'workers', 'tokens', 'tps', 'worker-concurrency', 'flush-ms', 'baseline'] as const;
   if (!isLocal) {
     const given = localOnly.filter((name) => values[name] !== undefined);
     if (given.length > 0) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} only apply with --local`);
@@ -156,6 +162,7 @@ export function parseLoadArgs(argv: string[]): LoadCli {
           tokensPerSecond: numberFlag(values, 'tps', 100, 0, 100_000, false),
           workerConcurrency: numberFlag(values, 'worker-concurrency', Math.min(1000, chats), 1, 1000),
           flushMs: numberFlag(values, 'flush-ms', 15, 0, 1000),
+          baselineChats: numberFlag(values, 'baseline', 10, 0, 1000),
         }
       : undefined,
     mix,
@@ -188,6 +195,7 @@ function parseFlags(argv: string[]) {
       tps: { type: 'string' },
       'worker-concurrency': { type: 'string' },
       'flush-ms': { type: 'string' },
+      baseline: { type: 'string' },
       chats: { type: 'string' },
       'messages-per-chat': { type: 'string' },
       duration: { type: 'string' },

@@ -43,12 +43,19 @@ export function formatLoadReport(r: LoadResult): string {
       ['', 'n', 'p50 ms', 'p95 ms', 'p99 ms', 'mean ms', 'max ms'],
       ...[
         ['time to first token (upload -> first partial)', r.ttftMs] as const,
+        ...(r.ttftBaselineMs ? [['  in-process baseline (message -> first delta)', r.ttftBaselineMs] as const] : []),
         ['whole answer (upload -> terminal)', r.answerMs] as const,
         ['stop (stop sent -> terminal stopped)', r.stopLatencyMs] as const,
         ['frame delivery (appended in Redis -> received)', r.deliveryMs] as const,
       ].map(([label, s]) => [label, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.mean), ms(s.max)]),
     ]),
   );
+  const overhead = r.ttftOverhead;
+  if (overhead) {
+    lines.push(
+      `  time to first token over the in-process baseline (queue, Redis, worker): +${ms(overhead.p50Ms)} ms p50 (${overhead.p50Ratio.toFixed(2)}x), +${ms(overhead.p99Ms)} ms p99 (${overhead.p99Ratio.toFixed(2)}x)`,
+    );
+  }
   const transports = Object.entries(r.byTransport);
   if (transports.length > 1 || r.reconnects > 0) {
     lines.push('');

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticAnswer } from '@ragstream/rag';
 import { freePort, HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster } from '@ragstream/testing';
+import { BaselineChat } from './baseline-chat.ts';
 import { ChatSession } from './chat-session.ts';
 import type { Transport } from './chat-socket.ts';
 import { limiter, mapLimit } from './deferred.ts';
@@ -32,6 +33,13 @@ export interface LoadResult {
   stopLatencyMs: Summary;
   /** Frame appended in Redis -> received by the client, over every frame that carries its append time (local mode). */
   deliveryMs: Summary;
+  /**
+   * Local mode with `--baseline`: time to first token of the same synthetic answers run in an API
+   * node's own process (no queue, worker or Redis), over the same run; null without.
+   */
+  ttftBaselineMs: Summary | null;
+  /** ttftMs - ttftBaselineMs at each percentile, and their ratio: what the queue, Redis and worker path adds. */
+  ttftOverhead: { p50Ms: number; p99Ms: number; p50Ratio: number; p99Ratio: number } | null;
   /** Per transport: its chats, answers that ended, time to first token, and deliberate reconnects. */
   byTransport: Partial<Record<Transport, { chats: number; answersEnded: number; ttftMs: Summary; reconnects: number }>>;
   /** Connections dropped mid-answer on purpose and resumed on another node (`--reconnect-ratio`). */
@@ -70,6 +78,8 @@ export interface LoadSummary {
   lost_frames: number;
   duplicate_frames: number;
   ttft_ms: { p50: number; p99: number };
+  /** Local mode with `--baseline`: ttft_ms minus the in-process baseline's, at each percentile. */
+  ttft_overhead_ms: { p50: number; p99: number } | null;
   delivery_ms: { p50: number; p99: number };
   stop_latency_ms: { p50: number; p99: number };
   errors: number;
@@ -100,6 +110,7 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     // Added below, each with a metrics port: the report reads every process's event-loop lag.
     workers: 0,
     env: { LLM_PROVIDER: 'synthetic', ...LOAD_GENERATOR_LIMITS },
+    apiEnv: local.baselineChats > 0 ? { LOADTEST_BASELINE: '1' } : {},
     workerEnv: {
       ...syntheticWorkerEnv({
         tokens: local.tokens,
@@ -239,6 +250,27 @@ async function drive(
     }
   };
 
+  const baselineTtft: number[] = [];
+  const driveBaseline = async (index: number, tokens: number, tokensPerSecond: number): Promise<void> => {
+    const url = urls[index % urls.length] ?? '';
+    let chat: BaselineChat | undefined;
+    try {
+      chat = await setup(() => race(BaselineChat.open(url, tokens, tokensPerSecond, options.timeoutMs)));
+      for (let k = 0; k < options.messagesPerChat; k += 1) {
+        if (end.signal.aborted || performance.now() >= sendUntil) break;
+        const answer = await race(chat.ask(options.timeoutMs + (tokensPerSecond > 0 ? (tokens / tokensPerSecond) * 1000 : 0)));
+        baselineTtft.push(answer.ttft);
+        if (answer.text !== syntheticAnswer(tokens)) errors.add(`baseline chat ${index + 1}: its answer's text is not the synthetic one`);
+        if (options.thinkMs > 0) await sleep(options.thinkMs, undefined, { signal: end.signal });
+      }
+    } catch (err) {
+      if (!end.signal.aborted) errors.add(`baseline chat ${index + 1}: ${errorText(err)}`);
+    } finally {
+      chat?.close();
+    }
+  };
+  const baselines = options.local?.baselineChats ?? 0;
+
   const meter = new CostMeter(cluster, local?.metricsUrls);
   await meter.start();
   // Ends the steady-state watch when every chat is done, even if no answer ever ended.
@@ -256,7 +288,11 @@ async function drive(
   });
   await recorder.start();
   try {
-    await Promise.all(Array.from({ length: options.chats }, (_, i) => driveChat(i)));
+    const answers = options.local;
+    await Promise.all([
+      ...Array.from({ length: options.chats }, (_, i) => driveChat(i)),
+      ...(answers ? Array.from({ length: baselines }, (_, i) => driveBaseline(i, answers.tokens, answers.tokensPerSecond)) : []),
+    ]);
   } finally {
     clearTimeout(hardDeadline);
     clearInterval(progress);
@@ -308,6 +344,17 @@ async function drive(
       reconnects: own.reduce((total, session) => total + session.reconnects, 0),
     };
   }
+  const ttftMs = summarize(tally.ttft);
+  const ttftBaselineMs = baselines > 0 ? summarize(baselineTtft) : null;
+  const ttftOverhead =
+    ttftBaselineMs === null || ttftBaselineMs.count === 0
+      ? null
+      : {
+          p50Ms: round(ttftMs.p50 - ttftBaselineMs.p50),
+          p99Ms: round(ttftMs.p99 - ttftBaselineMs.p99),
+          p50Ratio: round(ttftMs.p50 / ttftBaselineMs.p50),
+          p99Ratio: round(ttftMs.p99 / ttftBaselineMs.p99),
+        };
   // Until the last terminal frame, or the end of the run if some answer never ended.
   const { counts, firstSent, lastTerminal, fullTextMismatches } = tally;
   const wallMs = Number.isFinite(firstSent) ? Math.max(0, (counts.noTerminal > 0 ? runEnd : lastTerminal) - firstSent) : 0;
@@ -325,7 +372,9 @@ async function drive(
     config: { ...options, urls: [...urls], redisPrefix },
     wallMs: round(wallMs),
     answers: counts,
-    ttftMs: summarize(tally.ttft),
+    ttftMs,
+    ttftBaselineMs,
+    ttftOverhead,
     answerMs: summarize(tally.durations),
     stopLatencyMs: summarize(tally.stopLatency),
     deliveryMs: summarize(records.flatMap((record) => record.answer.deliveryMs)),
@@ -344,7 +393,8 @@ async function drive(
       answers_completed: counts.completed,
       lost_frames: records.reduce((total, record) => total + record.answer.missing, 0),
       duplicate_frames: records.reduce((total, record) => total + record.answer.duplicates, 0),
-      ttft_ms: pick(summarize(tally.ttft)),
+      ttft_ms: pick(ttftMs),
+      ttft_overhead_ms: ttftOverhead === null ? null : { p50: ttftOverhead.p50Ms, p99: ttftOverhead.p99Ms },
       delivery_ms: pick(summarize(records.flatMap((record) => record.answer.deliveryMs))),
       stop_latency_ms: pick(summarize(tally.stopLatency)),
       errors: errors.count,

@@ -37,6 +37,8 @@ describe('npm run loadtest with a transport mix and reconnects', () => {
       '40',
       '--duration',
       '60',
+      '--baseline',
+      '4',
     ]);
     const result = await runLoad(options, {
       onCluster: (started) => {
@@ -52,6 +54,11 @@ describe('npm run loadtest with a transport mix and reconnects', () => {
       expect(result.byTransport[transport]).toMatchObject({ chats: 4, answersEnded: 12 });
       expect(result.byTransport[transport]?.ttftMs.count).toBeGreaterThan(0);
     }
+    // The in-process baseline answered beside them, each of its chats three times; the overhead is over it.
+    expect(result.ttftBaselineMs?.count).toBe(12);
+    expect(result.ttftBaselineMs?.p50).toBeLessThan(result.ttftMs.p50);
+    expect(result.summary.ttft_overhead_ms?.p50).toBeCloseTo(result.ttftMs.p50 - (result.ttftBaselineMs?.p50 ?? 0), 1);
+    expect(result.ttftOverhead?.p50Ratio).toBeGreaterThan(1);
     // Every frame's append time came with it: append -> receive is measured, on this machine's clock.
     expect(result.deliveryMs.count).toBeGreaterThan(result.answers.sent * 3);
     expect(result.deliveryMs.min).toBeGreaterThan(-2);

@@ -31,6 +31,7 @@ export interface ClusterOptions {
   /** Environment for every process (e.g. LLM_PROVIDER, SYNTHETIC_TOKENS). */
   env?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  apiEnv?: Record<string, string>;
   /** Redis for every process and for the key cleanup in `stop` (default TEST_REDIS_URL). */
   redisUrl?: string;
   /** How long each process may take to log its readiness (default 30 s). */
@@ -83,6 +84,7 @@ export class TestCluster {
     const port = await freePort();
     const api = new ManagedProcess(`api-${this.apis.length}`, 'apps/api/src/main.ts', {
       ...this.baseEnv,
+      ...this.options.apiEnv,
       PORT: String(port),
       NODE_ID: `node-${this.apis.length}-${port}`,
     });
