@@ -5,7 +5,9 @@
 // before and after the connections, divided by their number, is its cost per connection. The
 // same for a bare socket.io server with the Redis adapter (src/bare-socketio-server.ts), in
 // the same run, as the reference: the target is within 1.5x of it.
+
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { HttpClient, LOAD_GENERATOR_LIMITS, REPO_ROOT, TEST_REDIS_URL, TestCluster, textTable } from '@ragstream/testing';
@@ -135,7 +137,6 @@ async function main(): Promise<void> {
     ]),
   );
   if (values.json) {
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(values.json, `${JSON.stringify({ kind: 'ragstream-bench-idle', rows }, null, 2)}\n`);
   }
 }

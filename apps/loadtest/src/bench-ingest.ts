@@ -8,6 +8,7 @@
 // monitorEventLoopDelay histogram, reset at every scrape). A third run asks questions for
 // `--baseline-seconds` with no ingestion at all: the delay the machine itself causes (CPU
 // starvation on a shared host shows up as event-loop delay). Prints the runs side by side.
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BotCompleteFrame } from '@ragstream/protocol';
 import type { ManagedProcess } from '@ragstream/testing';
@@ -191,7 +192,6 @@ async function main(): Promise<void> {
   ];
   process.stdout.write(`${textTable(rows)}\n`);
   if (values.json) {
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(values.json, JSON.stringify(results, null, 2));
   }
 }
