@@ -222,7 +222,7 @@ export class ChatService {
       countConnections(this.deps.redis, this.deps.keys, chatId),
       this.deps.lifecycle.head(chatId),
     ]);
-    const meta = head === undefined ? undefined : await this.deps.log.meta(head);
+    const meta = head === undefined ? undefined : await this.deps.log.meta(chatId, head);
     const generating =
       head !== undefined && meta !== undefined && meta.attempt > 0 && !meta.done
         ? { generationId: head, attempt: meta.attempt, seq: meta.seq }

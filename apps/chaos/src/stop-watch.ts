@@ -3,6 +3,7 @@ import type { Summary } from './stats.ts';
 import { summarize } from './stats.ts';
 
 export interface StopSample {
+  chatId: string;
   generationId: string;
   sentAt: number;
   /** Round trip of the stop request itself (REST POST /chat/:id/stop). */
@@ -42,7 +43,7 @@ export class StopWatch {
   /** Sends REST stop for a chat on `apiUrl` and watches the given generations; returns the ids the server says it stopped. */
   async stop(apiUrl: string, chatId: string, generationIds: string[]): Promise<string[]> {
     const sentAt = performance.now();
-    const samples = generationIds.map((generationId) => ({ generationId, sentAt, rttMs: Number.NaN }) as StopSample);
+    const samples = generationIds.map((generationId) => ({ chatId, generationId, sentAt, rttMs: Number.NaN }) as StopSample);
     this.samples.push(...samples);
     this.ensurePolling();
     const response = await fetch(`${apiUrl}/chat/${chatId}/stop`, { method: 'POST' });
@@ -65,7 +66,7 @@ export class StopWatch {
       const pending = this.samples.filter((s) => s.loggedAt === undefined);
       if (pending.length === 0) return;
       const pipeline = this.env.inspect.pipeline();
-      for (const sample of pending) pipeline.lindex(this.env.keys.generationLog(sample.generationId), -1);
+      for (const sample of pending) pipeline.lindex(this.env.keys.generationLog(sample.chatId, sample.generationId), -1);
       const results = await pipeline.exec();
       const at = performance.now();
       pending.forEach((sample, i) => {

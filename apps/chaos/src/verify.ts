@@ -80,7 +80,7 @@ export async function verify(env: ChaosEnv, answers: Answer[], options: VerifyOp
     const g = answer.generationId;
     const own = answer.client.view(g);
     const terminal = own.terminal;
-    const logFrames = await readLog(env, g);
+    const logFrames = await readLog(env, answer.chatId, g);
     const logTerminals = logFrames.filter((f) => f.mt === 'chat_message_bot_complete');
     if (logTerminals.length !== 1) problems.push(`${g}: ${logTerminals.length} terminal frames in the Redis log (want exactly 1)`);
     let logAttempt = 0;
@@ -196,7 +196,9 @@ export async function unfinishedGenerations(env: ChaosEnv): Promise<Set<string>>
   for (const key of await scanKeys(env, `${genPrefix}*`)) {
     if (!key.endsWith(':meta')) continue;
     const done = await redis.hget(key, 'done');
-    if (done !== '1') left.add(key.slice(genPrefix.length, -':meta'.length));
+    // `{chatId}:generationId:meta`
+    const tagged = key.slice(genPrefix.length, -':meta'.length);
+    if (done !== '1') left.add(tagged.slice(tagged.indexOf('}:') + 2));
   }
   for (const key of await scanKeys(env, `${env.keys.prefix}:chat:*:fifo`)) {
     for (const id of await redis.lrange(key, 0, -1)) left.add(id);
@@ -225,8 +227,8 @@ export interface LoggedFrame {
   delta?: string;
 }
 
-export async function readLog(env: ChaosEnv, generationId: string): Promise<LoggedFrame[]> {
-  const raw = await env.inspect.lrange(env.keys.generationLog(generationId), 0, -1);
+export async function readLog(env: ChaosEnv, chatId: string, generationId: string): Promise<LoggedFrame[]> {
+  const raw = await env.inspect.lrange(env.keys.generationLog(chatId, generationId), 0, -1);
   return raw.map((line) => JSON.parse(line) as LoggedFrame);
 }
 

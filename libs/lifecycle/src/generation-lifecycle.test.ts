@@ -178,7 +178,7 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     expect(s.text.trim()).toBe(streamed.trim());
     // No worker listens on the cancel channel here: only the state can stop it.
     expect(await lifecycle.stop(chatId)).toEqual([data.generationId]);
-    const [terminal] = (await log.readAfter(data.generationId, 0)).filter((frame) => frame.mt === 'chat_message_bot_complete');
+    const [terminal] = (await log.readAfter(chatId, data.generationId, 0)).filter((frame) => frame.mt === 'chat_message_bot_complete');
     const [stored] = await bots(chatId);
     expect(terminal).toMatchObject({ status: 'stopped', text: s.text, sources: [], attempt, messageId: stored?.id });
     expect(stored).toMatchObject({ text: s.text, status: 'stopped' });
@@ -275,8 +275,8 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     await redis.eval(
       "redis.call('HSET', KEYS[1], 'done', '1'); local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1); redis.call('RPUSH', KEYS[2], '{\"seq\":' .. seq .. ',' .. string.sub(ARGV[1], 2))",
       2,
-      keys.generationMeta(data.generationId),
-      keys.generationLog(data.generationId),
+      keys.generationMeta(data.chatId, data.generationId),
+      keys.generationLog(data.chatId, data.generationId),
       JSON.stringify({
         mt: 'chat_message_bot_complete',
         chatId,
@@ -302,12 +302,12 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     const attempt = await started(data);
     await stream(data, attempt, 'a');
     const ttls = async (): Promise<number[]> => [
-      await redis.ttl(keys.generationMeta(data.generationId)),
-      await redis.ttl(keys.generationLog(data.generationId)),
+      await redis.ttl(keys.generationMeta(data.chatId, data.generationId)),
+      await redis.ttl(keys.generationLog(data.chatId, data.generationId)),
     ];
     const shorten = async (): Promise<void> => {
-      await redis.expire(keys.generationLog(data.generationId), 5);
-      await redis.expire(keys.generationMeta(data.generationId), 5);
+      await redis.expire(keys.generationLog(data.chatId, data.generationId), 5);
+      await redis.expire(keys.generationMeta(data.chatId, data.generationId), 5);
     };
     await shorten();
     await lifecycle.begin(data);
@@ -338,7 +338,7 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
       await admitted(first);
       await admitted(second);
       expect(await lifecycle.admit(third, limits)).toEqual({ kind: 'refused', scope: 'user', inProgress: 2, limit: 2 });
-      expect(await redis.exists(keys.generationMeta(third.generationId))).toBe(0);
+      expect(await redis.exists(keys.generationMeta(third.chatId, third.generationId))).toBe(0);
       expect(await lifecycle.head(c)).toBeUndefined();
       expect(await redis.zscore(keys.answersInProgress('user', caller.userId), third.generationId)).toBeNull();
       expect(await redis.zscore(keys.answersInProgress('organisation', caller.organisationId), third.generationId)).toBeNull();

@@ -151,7 +151,7 @@ export class GenerationLifecycle {
     const { keys } = this.deps;
     return this.redis.rsAdmit(
       keys.chatFifo(payload.chatId),
-      keys.generationMeta(payload.generationId),
+      keys.generationMeta(payload.chatId, payload.generationId),
       payload.generationId,
       payload.chatId,
       JSON.stringify(payload),
@@ -185,8 +185,8 @@ export class GenerationLifecycle {
     const { keys, ttlSeconds } = this.deps;
     const reply = await this.redis.rsBegin(
       keys.chatFifo(data.chatId),
-      keys.generationMeta(data.generationId),
-      keys.generationLog(data.generationId),
+      keys.generationMeta(data.chatId, data.generationId),
+      keys.generationLog(data.chatId, data.generationId),
       data.generationId,
       data.chatId,
       Date.now(),
@@ -209,7 +209,7 @@ export class GenerationLifecycle {
   async checkHead(chatId: string, head: string): Promise<HeadCheck> {
     const state = await this.deps.queue.state(head);
     if (LIVE_JOB_STATES.has(state)) return 'alive';
-    const meta = await this.redis.hmget(this.deps.keys.generationMeta(head), 'done', 'payload');
+    const meta = await this.redis.hmget(this.deps.keys.generationMeta(chatId, head), 'done', 'payload');
     const [done, payload] = meta;
     if (done === '1') {
       await this.complete(chatId, head);
@@ -257,9 +257,9 @@ export class GenerationLifecycle {
     error?: string,
     log: Logger = this.generationLog({ chatId, generationId }),
   ): Promise<void> {
-    const meta = await this.deps.log.meta(generationId);
+    const meta = await this.deps.log.meta(chatId, generationId);
     if (!meta?.done) {
-      const text = await this.deps.log.streamedText(generationId);
+      const text = await this.deps.log.streamedText(chatId, generationId);
       const id = { chatId, generationId, attempt: Math.max(meta?.attempt ?? 0, 1) };
       const messageId = newMessageId();
       const ended = await this.runFinish(id, '*', { status, text, sources: [], error }, messageId);
@@ -290,7 +290,7 @@ export class GenerationLifecycle {
     const fifo = keys.chatFifo(chatId);
     let ids = [...expected];
     for (let i = 0; i < STOP_TRIES; i += 1) {
-      const keyList = [fifo, ...ids.flatMap((id) => [keys.generationMeta(id), keys.generationLog(id)])];
+      const keyList = [fifo, ...ids.flatMap((id) => [keys.generationMeta(chatId, id), keys.generationLog(chatId, id)])];
       const reply = await this.redis.rsStop(
         keyList.length,
         ...keyList,
@@ -348,7 +348,7 @@ export class GenerationLifecycle {
     // Awaited below; meanwhile its failure must not count as unhandled.
     released?.catch(() => undefined);
     // The finishing attempt knows the line it logged; anyone else reads it back.
-    const raw = logged ?? (await this.redis.lindex(keys.generationLog(generationId), -1));
+    const raw = logged ?? (await this.redis.lindex(keys.generationLog(chatId, generationId), -1));
     const terminal = raw === null ? undefined : generationFrameSchema.parse(JSON.parse(raw));
     let message: ChatMessage | undefined;
     if (raw !== null && terminal?.mt === 'chat_message_bot_complete') {
@@ -361,7 +361,7 @@ export class GenerationLifecycle {
         status: terminal.status,
         sources: terminal.sources,
         grounded: terminal.grounded,
-        createdAt: new Date((askedAt ?? (await this.askedAt(generationId))) + 1),
+        createdAt: new Date((askedAt ?? (await this.askedAt(chatId, generationId))) + 1),
       });
       // An answer to a chat deleted meanwhile is not kept.
       if (!(await store.getChat(chatId))) {
@@ -384,7 +384,7 @@ export class GenerationLifecycle {
   private async advance(chatId: string, generationId: string, release: boolean): Promise<void> {
     const [advanced, next, userId, organisationId] = await this.redis.rsAdvance(
       this.deps.keys.chatFifo(chatId),
-      this.deps.keys.generationMeta(generationId),
+      this.deps.keys.generationMeta(chatId, generationId),
       generationId,
     );
     if (advanced !== 1) throw new Error(`generation ${generationId} of chat ${chatId} cannot hand its turn on: it has not finished`);
@@ -411,8 +411,8 @@ export class GenerationLifecycle {
     return this.deps.logger.child({ chatId: id.chatId, generationId: id.generationId });
   }
 
-  private async askedAt(generationId: string): Promise<number> {
-    const [payload, startedAt] = await this.redis.hmget(this.deps.keys.generationMeta(generationId), 'payload', 'startedAt');
+  private async askedAt(chatId: string, generationId: string): Promise<number> {
+    const [payload, startedAt] = await this.redis.hmget(this.deps.keys.generationMeta(chatId, generationId), 'payload', 'startedAt');
     if (payload) return generateJobSchema.parse(JSON.parse(payload)).enqueuedAt;
     return startedAt ? Number(startedAt) : Date.now();
   }
@@ -433,8 +433,8 @@ export class GenerationLifecycle {
     };
     const body = JSON.stringify(frame);
     const reply = await this.redis.rsFinish(
-      keys.generationMeta(id.generationId),
-      keys.generationLog(id.generationId),
+      keys.generationMeta(id.chatId, id.generationId),
+      keys.generationLog(id.chatId, id.generationId),
       fence,
       end.status,
       messageId,

@@ -1,6 +1,8 @@
 /**
  * Every Redis key and channel name, in one place. A prefix isolates deployments
- * (and tests) sharing one Redis.
+ * (and tests) sharing one Redis. Every key a chat's answers touch carries the chat's id
+ * as its hash tag (`{chatId}`), so that each lifecycle script's keys share one Redis Cluster
+ * slot.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
@@ -10,28 +12,33 @@ export class RedisKeys {
     return `${this.prefix}:bull`;
   }
   /** Hash: chatId, attempt, seq, attemptStartSeq, startedAt, done, cancel. */
-  generationMeta(generationId: string): string {
-    return `${this.generationPrefix}${generationId}:meta`;
+  generationMeta(chatId: string, generationId: string): string {
+    return `${this.generationPrefix}{${chatId}}:${generationId}:meta`;
   }
-  /** What precedes a generation id in its keys (for Lua scripts that derive them). */
+  /** What precedes a generation's keys (`{chatId}:generationId:meta|log`), for tools that scan them. */
   get generationPrefix(): string {
     return `${this.prefix}:gen:`;
   }
   /** List of serialized frames; index = seq - 1. */
-  generationLog(generationId: string): string {
-    return `${this.prefix}:gen:${generationId}:log`;
+  generationLog(chatId: string, generationId: string): string {
+    return `${this.generationPrefix}{${chatId}}:${generationId}:log`;
   }
   /** List of the chat's unfinished generation ids, oldest first; the head is the one allowed to run. */
   chatFifo(chatId: string): string {
-    return `${this.prefix}:chat:${chatId}:fifo`;
+    return `${this.prefix}:chat:{${chatId}}:fifo`;
   }
   /** Hash: nodeId -> "<connections>:<expiresAtMs>". */
   chatPresence(chatId: string): string {
-    return `${this.prefix}:chat:${chatId}:presence`;
+    return `${this.prefix}:chat:{${chatId}}:presence`;
   }
   /** Pub/sub channel carrying a chat's generation frames to the API nodes that hold its clients. */
   chatFrames(chatId: string): string {
-    return `${this.prefix}:frames:${chatId}`;
+    return `${this.prefix}:frames:{${chatId}}`;
+  }
+  /** The chat whose frames `channel` carries (see chatFrames), or undefined for any other channel. */
+  chatOfFrames(channel: string): string | undefined {
+    const head = `${this.prefix}:frames:{`;
+    return channel.startsWith(head) && channel.endsWith('}') ? channel.slice(head.length, -1) : undefined;
   }
   /** Pub/sub channel telling every worker to abort a job it runs. */
   get cancelChannel(): string {

@@ -115,8 +115,8 @@ describe('ChatSubscription on real Redis', () => {
       const text = JSON.stringify(f);
       const multi = redis
         .multi()
-        .rpush(keys.generationLog(f.generationId), text)
-        .hset(keys.generationMeta(f.generationId), 'chatId', f.chatId, 'attempt', f.attempt, 'seq', f.seq);
+        .rpush(keys.generationLog(f.chatId, f.generationId), text)
+        .hset(keys.generationMeta(f.chatId, f.generationId), 'chatId', f.chatId, 'attempt', f.attempt, 'seq', f.seq);
       if (live(f.seq)) multi.publish(keys.chatFrames(f.chatId), text);
       await multi.exec();
     }
@@ -125,7 +125,7 @@ describe('ChatSubscription on real Redis', () => {
   it('fills holes in the live stream from the log: every frame once, in order', async () => {
     const chatId = randomUUID();
     const generationId = `gen-${randomUUID()}`;
-    await redis.hset(keys.generationMeta(generationId), 'attemptStartSeq', 1);
+    await redis.hset(keys.generationMeta(chatId, generationId), 'attemptStartSeq', 1);
     const client = await subscribe(chatId);
     const N = 40;
     const lost = new Set([4, 5, 6, 11, 20, 21, 33, 38, 39]);
@@ -147,7 +147,7 @@ describe('ChatSubscription on real Redis', () => {
       range(1, 4).map((seq) => frame(chatId, generationId, seq, 99, 1)),
       () => false,
     );
-    await redis.hset(keys.generationMeta(generationId), 'attemptStartSeq', 5);
+    await redis.hset(keys.generationMeta(chatId, generationId), 'attemptStartSeq', 5);
     await write(
       range(5, 10).map((seq) => frame(chatId, generationId, seq, 10, 2)),
       (seq) => seq >= 8,
@@ -160,7 +160,7 @@ describe('ChatSubscription on real Redis', () => {
     const chatId = randomUUID();
     const followed = `gen-${randomUUID()}`;
     const started = `gen-${randomUUID()}`;
-    await redis.hset(keys.generationMeta(followed), 'attemptStartSeq', 1);
+    await redis.hset(keys.generationMeta(chatId, followed), 'attemptStartSeq', 1);
     const client = await subscribe(chatId, { deps: { fifo: { head: () => Promise.resolve(started) } } });
     await write(
       range(1, 3).map((seq) => frame(chatId, followed, seq, 6)),
@@ -176,7 +176,7 @@ describe('ChatSubscription on real Redis', () => {
       range(4, 6).map((seq) => frame(chatId, followed, seq, 6)),
       () => true,
     );
-    await redis.hset(keys.generationMeta(started), 'attemptStartSeq', 1);
+    await redis.hset(keys.generationMeta(chatId, started), 'attemptStartSeq', 1);
     await write(
       range(1, 2).map((seq) => frame(chatId, started, seq, 9)),
       () => true,
@@ -195,7 +195,7 @@ describe('ChatSubscription on real Redis', () => {
   it('answers a resume of an unknown or expired generation with resume_unavailable and stays live', async () => {
     const chatId = randomUUID();
     const expired = `gen-${randomUUID()}`;
-    await redis.hset(keys.generationMeta(expired), 'chatId', chatId, 'attempt', 1, 'seq', 7);
+    await redis.hset(keys.generationMeta(chatId, expired), 'chatId', chatId, 'attempt', 1, 'seq', 7);
     const unknown = await subscribe(chatId, { resume: { generationId: 'gen-unknown', lastSeq: 3 } });
     const gone = await subscribe(chatId, { resume: { generationId: expired, lastSeq: 2 } });
     expect(unknown.frames).toEqual([{ mt: 'resume_unavailable', chatId, generationId: 'gen-unknown' }]);
@@ -220,7 +220,7 @@ describe('ChatSubscription on real Redis', () => {
     const chatId = randomUUID();
     const generationId = `gen-${randomUUID()}`;
     const failing: SubscriptionDeps['log'] = {
-      meta: (id) => log.meta(id),
+      meta: (chatId, id) => log.meta(chatId, id),
       readAfter: () => Promise.reject(new Error('log unreadable')),
     };
     const client = await subscribe(chatId, { deps: { log: failing } });

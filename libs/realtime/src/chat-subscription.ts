@@ -90,13 +90,13 @@ export class ChatSubscription {
     const running = await this.deps.fifo.head(this.chatId);
     const resumed = resume.generationId;
     if (resumed !== undefined) await this.resume(resumed, resume.lastSeq ?? 0, running);
-    if (running !== undefined && running !== resumed) await this.follow(running, await this.deps.log.meta(running));
+    if (running !== undefined && running !== resumed) await this.follow(running, await this.deps.log.meta(this.chatId, running));
   }
 
   private async resume(generationId: string, after: number, running: string | undefined): Promise<void> {
     // Meta first: its seq can only be behind the log read after it, never ahead.
-    const meta = await this.deps.log.meta(generationId);
-    const frames = await this.deps.log.readAfter(generationId, after);
+    const meta = await this.deps.log.meta(this.chatId, generationId);
+    const frames = await this.deps.log.readAfter(this.chatId, generationId, after);
     const unavailable = meta === undefined ? generationId !== running : frames.length === 0 && meta.seq > after;
     if (unavailable) {
       this.owner.send({ mt: 'resume_unavailable', chatId: this.chatId, generationId });
@@ -150,7 +150,8 @@ export class ChatSubscription {
     if (!tracked) {
       // A generation first seen mid-stream: the gap is relative to its current attempt's start.
       const generationId = frame.generationId;
-      const meta = frame.seq === 1 ? undefined : await this.readWithRetry(generationId, () => this.deps.log.meta(generationId));
+      const meta =
+        frame.seq === 1 ? undefined : await this.readWithRetry(generationId, () => this.deps.log.meta(this.chatId, generationId));
       tracked = { last: meta && meta.attempt > 0 ? meta.attemptStartSeq - 1 : 0, ended: false };
       this.generations.set(frame.generationId, tracked);
     }
@@ -176,12 +177,12 @@ export class ChatSubscription {
     }
     const running = await this.readWithRetry(undefined, () => this.deps.fifo.head(this.chatId));
     if (running !== undefined && !this.generations.has(running)) {
-      await this.follow(running, await this.readWithRetry(running, () => this.deps.log.meta(running)));
+      await this.follow(running, await this.readWithRetry(running, () => this.deps.log.meta(this.chatId, running)));
     }
   }
 
   private async backfill(generationId: string, after: number): Promise<void> {
-    const frames = await this.readWithRetry(generationId, () => this.deps.log.readAfter(generationId, after));
+    const frames = await this.readWithRetry(generationId, () => this.deps.log.readAfter(this.chatId, generationId, after));
     for (const frame of frames) this.deliver(frame);
   }
 

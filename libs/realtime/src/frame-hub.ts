@@ -18,14 +18,12 @@ export class FrameHub {
   private readonly members = new Map<string, Set<HubMember>>();
   /** Per chat, the generation whose frames this node last saw streaming (none after its terminal frame). */
   private readonly live = new Map<string, string>();
-  private readonly prefix: string;
 
   constructor(
     private readonly subscriber: Redis,
     private readonly keys: RedisKeys,
     private readonly logger: RealtimeLogger,
   ) {
-    this.prefix = keys.chatFrames('');
     subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
     // The first 'ready' is the initial connect; every later one follows a lost connection.
     let connectedBefore = subscriber.status === 'ready';
@@ -84,9 +82,9 @@ export class FrameHub {
   }
 
   private dispatch(channel: string, message: string): void {
-    if (!channel.startsWith(this.prefix)) return;
-    const set = this.members.get(channel.slice(this.prefix.length));
-    if (!set) return;
+    const chatId = this.keys.chatOfFrames(channel);
+    const set = chatId === undefined ? undefined : this.members.get(chatId);
+    if (chatId === undefined || !set) return;
     let frame: GenerationFrame;
     try {
       frame = generationFrameSchema.parse(JSON.parse(message));
@@ -94,7 +92,6 @@ export class FrameHub {
       this.logger.error('invalid frame on channel', { channel, err });
       return;
     }
-    const chatId = channel.slice(this.prefix.length);
     if (frame.mt === 'chat_message_bot_complete') {
       if (this.live.get(chatId) === frame.generationId) this.live.delete(chatId);
     } else this.live.set(chatId, frame.generationId);

@@ -26,9 +26,9 @@ describe('FrameLog and GenerationStream on real Redis', () => {
   });
 
   /** What the lifecycle's begin script does for the log: the attempt that may append. */
-  async function runAttempt(generationId: string, attempt: number): Promise<void> {
-    const seq = Number((await redis.hget(keys.generationMeta(generationId), 'seq')) ?? 0);
-    await redis.hset(keys.generationMeta(generationId), 'attempt', attempt, 'attemptStartSeq', seq + 1);
+  async function runAttempt(chatId: string, generationId: string, attempt: number): Promise<void> {
+    const seq = Number((await redis.hget(keys.generationMeta(chatId, generationId), 'seq')) ?? 0);
+    await redis.hset(keys.generationMeta(chatId, generationId), 'attempt', attempt, 'attemptStartSeq', seq + 1);
   }
 
   function ids(): { chatId: string; generationId: string } {
@@ -42,7 +42,7 @@ describe('FrameLog and GenerationStream on real Redis', () => {
       if (channel === keys.chatFrames(chatId)) published.push(JSON.parse(message) as GenerationFrame);
     });
     await subscriber.subscribe(keys.chatFrames(chatId));
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const a = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, () => undefined);
     a.typing('m1');
     a.push('Hel');
@@ -50,13 +50,13 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     expect(await a.drain()).toBeUndefined();
     expect(a.text).toBe('Hello');
 
-    await runAttempt(generationId, 2);
+    await runAttempt(chatId, generationId, 2);
     const b = new GenerationStream(log, { chatId, generationId, attempt: 2 }, 5, () => undefined);
     b.typing('m1');
     b.push('Hi');
     await b.drain();
 
-    const logged = await log.readAfter(generationId, 0);
+    const logged = await log.readAfter(chatId, generationId, 0);
     expect(logged.map((f) => f.seq)).toEqual(logged.map((_, i) => i + 1));
     // 'Hel' and 'lo' were made while the typing frame's append was in flight: they went next, as one partial.
     expect(logged.map((f) => [f.attempt, f.mt === 'chat_message_bot_partial' ? f.delta : f.mt])).toEqual([
@@ -65,14 +65,14 @@ describe('FrameLog and GenerationStream on real Redis', () => {
       [2, 'typing_indicator'],
       [2, 'Hi'],
     ]);
-    expect(await log.streamedText(generationId)).toBe('Hi');
+    expect(await log.streamedText(chatId, generationId)).toBe('Hi');
     await expect.poll(() => published.length).toBe(logged.length);
     expect(published).toEqual(logged);
   });
 
   it('stamps each frame with the time Redis appended it when asked (FRAME_APPEND_TIMESTAMPS), and only then', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const stamped = new FrameLog(redis, keys, 60, { stampAppendTime: true });
     const before = Date.now();
     expect(
@@ -83,7 +83,7 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     });
     const after = Date.now();
     await log.append(chatId, generationId, 1, [{ mt: 'chat_message_bot_partial', chatId, generationId, attempt: 1, delta: 'x' }]);
-    const [first, second] = await log.readAfter(generationId, 0);
+    const [first, second] = await log.readAfter(chatId, generationId, 0);
     // Redis's clock and this process's are the machine's; a millisecond of rounding either way.
     expect(first?.appendedAt).toBeGreaterThanOrEqual(before - 1);
     expect(first?.appendedAt).toBeLessThanOrEqual(after + 1);
@@ -94,63 +94,63 @@ describe('FrameLog and GenerationStream on real Redis', () => {
 
   it('fences a superseded attempt: its frames are refused, it is told once, and its text keeps only what was accepted', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const ends: StreamEnd[] = [];
     const stale = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, (end) => ends.push(end));
     stale.push('old ');
     await stale.drain();
-    await runAttempt(generationId, 2);
+    await runAttempt(chatId, generationId, 2);
     stale.push('zombie text');
     stale.push(' more');
     expect(await stale.drain()).toEqual({ reason: 'fenced' });
     expect(ends).toEqual([{ reason: 'fenced' }]);
     expect(stale.text).toBe('old ');
-    const frames = await log.readAfter(generationId, 0);
+    const frames = await log.readAfter(chatId, generationId, 0);
     expect(frames.map((f) => (f.mt === 'chat_message_bot_partial' ? f.delta : f.mt))).toEqual(['old ']);
   });
 
   it('refuses every frame once the generation is done', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
-    await redis.hset(keys.generationMeta(generationId), 'done', '1');
+    await runAttempt(chatId, generationId, 1);
+    await redis.hset(keys.generationMeta(chatId, generationId), 'done', '1');
     expect(await log.append(chatId, generationId, 1, [{ mt: 'typing_indicator', chatId, generationId, attempt: 1, replyTo: 'x' }])).toEqual(
       {
         ok: false,
         reason: 'done',
       },
     );
-    expect(await log.readAfter(generationId, 0)).toEqual([]);
+    expect(await log.readAfter(chatId, generationId, 0)).toEqual([]);
   });
 
   it('a stop request ends the stream at its next append, with no pub/sub message at all', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const ends: StreamEnd[] = [];
     const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, (end) => ends.push(end));
     stream.push('kept ');
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
-    await redis.hset(keys.generationMeta(generationId), 'cancel', '1');
+    await redis.hset(keys.generationMeta(chatId, generationId), 'cancel', '1');
     stream.push('refused');
     expect(await stream.drain()).toEqual({ reason: 'cancelled' });
     expect(ends).toEqual([{ reason: 'cancelled' }]);
     expect(stream.text).toBe('kept ');
-    expect(await log.streamedText(generationId)).toBe('kept ');
+    expect(await log.streamedText(chatId, generationId)).toBe('kept ');
   });
 
   it('sees a stop while no text flows (retrieval), by probing', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const ended = new Promise<StreamEnd>((resolve) => {
       const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, resolve);
       stream.typing('m1');
     });
-    await redis.hset(keys.generationMeta(generationId), 'cancel', '1');
+    await redis.hset(keys.generationMeta(chatId, generationId), 'cancel', '1');
     expect(await ended).toEqual({ reason: 'cancelled' });
   });
 
   it('ends at once when Redis fails under it', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const broken = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true });
     const brokenLog = new FrameLog(broken, keys, 60);
     const ended = new Promise<StreamEnd>((resolve) => {
@@ -164,24 +164,24 @@ describe('FrameLog and GenerationStream on real Redis', () => {
 
   it('drops text not yet sent when told to, and keeps what Redis accepted', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 1_000, () => undefined);
     stream.push('sent ');
     stream.push('held back');
     stream.discardPending();
     expect(await stream.drain()).toBeUndefined();
     expect(stream.text).toBe('sent ');
-    expect(await log.streamedText(generationId)).toBe('sent ');
+    expect(await log.streamedText(chatId, generationId)).toBe('sent ');
   });
 
   it('flushes the first delta at once and coalesces the rest within the window', async () => {
     const { chatId, generationId } = ids();
-    await runAttempt(generationId, 1);
+    await runAttempt(chatId, generationId, 1);
     const stream = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 50, () => undefined);
     stream.push('first ');
     for (let i = 0; i < 100; i += 1) stream.push(`t${i} `);
     await stream.drain();
-    const partials = (await log.readAfter(generationId, 0)).filter((f) => f.mt === 'chat_message_bot_partial');
+    const partials = (await log.readAfter(chatId, generationId, 0)).filter((f) => f.mt === 'chat_message_bot_partial');
     expect(partials).toHaveLength(2);
     expect(partials[0]).toMatchObject({ delta: 'first ' });
     expect(stream.text).toBe(`first ${Array.from({ length: 100 }, (_, i) => `t${i} `).join('')}`);

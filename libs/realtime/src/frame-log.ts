@@ -76,8 +76,8 @@ export class FrameLog {
   /** Numbers, logs and publishes frames of a running attempt; with no frames, only checks that it may go on. */
   async append(chatId: string, generationId: string, attempt: number, frames: UnsequencedFrame[]): Promise<AppendResult> {
     const result = await this.redis[this.command](
-      this.keys.generationMeta(generationId),
-      this.keys.generationLog(generationId),
+      this.keys.generationMeta(chatId, generationId),
+      this.keys.generationLog(chatId, generationId),
       this.keys.chatFrames(chatId),
       String(attempt),
       this.ttlSeconds,
@@ -88,13 +88,13 @@ export class FrameLog {
   }
 
   /** Frames with seq > afterSeq, in order. */
-  async readAfter(generationId: string, afterSeq: number): Promise<GenerationFrame[]> {
-    const raw = await this.redis.lrange(this.keys.generationLog(generationId), Math.max(0, afterSeq), -1);
+  async readAfter(chatId: string, generationId: string, afterSeq: number): Promise<GenerationFrame[]> {
+    const raw = await this.redis.lrange(this.keys.generationLog(chatId, generationId), Math.max(0, afterSeq), -1);
     return raw.map((line) => generationFrameSchema.parse(JSON.parse(line)));
   }
 
-  async meta(generationId: string): Promise<GenerationMeta | undefined> {
-    const hash = await this.redis.hgetall(this.keys.generationMeta(generationId));
+  async meta(chatId: string, generationId: string): Promise<GenerationMeta | undefined> {
+    const hash = await this.redis.hgetall(this.keys.generationMeta(chatId, generationId));
     if (Object.keys(hash).length === 0) return undefined;
     return {
       chatId: hash.chatId,
@@ -108,10 +108,10 @@ export class FrameLog {
   }
 
   /** The text the current attempt has streamed so far, read back from the log. */
-  async streamedText(generationId: string): Promise<string> {
-    const meta = await this.meta(generationId);
+  async streamedText(chatId: string, generationId: string): Promise<string> {
+    const meta = await this.meta(chatId, generationId);
     if (!meta || meta.attempt === 0) return '';
-    const frames = await this.readAfter(generationId, meta.attemptStartSeq - 1);
+    const frames = await this.readAfter(chatId, generationId, meta.attemptStartSeq - 1);
     return frames.map((frame) => (frame.mt === 'chat_message_bot_partial' ? frame.delta : '')).join('');
   }
 }
