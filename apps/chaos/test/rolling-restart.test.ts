@@ -10,7 +10,7 @@ import type { Transport } from '../src/chat-connection.ts';
 const TOKENS = 200;
 const CHATS = 4;
 /** Each chat keeps asking until the restarts are over; this bounds the run on a slow machine. */
-const MAX_ANSWERS_PER_CHAT = 8;
+const MAX_ANSWERS_PER_CHAT = 20;
 
 /**
  * Every API node and every worker restarted one by one (replacement first, then SIGTERM)
