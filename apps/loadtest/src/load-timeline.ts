@@ -78,7 +78,8 @@ export class TimelineRecorder {
 /** Counts of `values` in log-spaced buckets from 1 ms up to the largest value. */
 export function histogram(values: readonly number[]): Histogram {
   const upperMs: number[] = [];
-  const max = Math.max(1, ...values);
+  // Not Math.max(...values): a long run has hundreds of thousands of frames, past the call stack's room for arguments.
+  const max = values.reduce((largest, value) => Math.max(largest, value), 1);
   for (let decade = 1; upperMs.at(-1) === undefined || (upperMs.at(-1) ?? 0) < max; decade *= 10) {
     for (const step of [1, 2, 5]) upperMs.push(step * decade);
   }
