@@ -5,7 +5,7 @@ import { freePort, HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster 
 import { BaselineChat } from './baseline-chat.ts';
 import { ChatSession } from './chat-session.ts';
 import type { Transport } from './chat-socket.ts';
-import { limiter, mapLimit } from './deferred.ts';
+import { Deferred, limiter, mapLimit } from './deferred.ts';
 import type { LoadOptions } from './load-config.ts';
 import { transportFor } from './load-config.ts';
 import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
@@ -198,6 +198,12 @@ async function drive(
   progress.unref();
 
   const setup = limiter(32);
+  // Baseline chat k starts when chat k x (chats / baselines) has its session, so that both kinds
+  // ask under the same load, from the ramp to the steady state.
+  const baselines = options.local?.baselineChats ?? 0;
+  const stride = baselines > 0 ? Math.max(1, Math.floor(options.chats / baselines)) : 0;
+  const pacedBy = (k: number): number => Math.min(k * stride, options.chats - 1);
+  const chatStarted = new Map(Array.from({ length: baselines }, (_, k) => [pacedBy(k), new Deferred<void>()]));
   const driveChat = async (index: number): Promise<void> => {
     const url = urls[index % urls.length] ?? '';
     const other = urls[(index + 1) % urls.length] ?? url;
@@ -208,6 +214,7 @@ async function drive(
         return race(ChatSession.open(transportFor(index, options.mix), url, chatId, options.timeoutMs));
       });
       sessions.push(session);
+      chatStarted.get(index)?.resolve();
       for (let k = 0; k < options.messagesPerChat; k += 1) {
         if (end.signal.aborted || performance.now() >= sendUntil) break;
         const stopPlanned = random() < options.stopRatio;
@@ -247,6 +254,8 @@ async function drive(
       }
     } catch (err) {
       if (!end.signal.aborted) errors.add(`chat ${index + 1}: ${errorText(err)}`);
+    } finally {
+      chatStarted.get(index)?.resolve();
     }
   };
 
@@ -255,6 +264,7 @@ async function drive(
     const url = urls[index % urls.length] ?? '';
     let chat: BaselineChat | undefined;
     try {
+      await race(chatStarted.get(pacedBy(index))?.promise ?? Promise.resolve());
       chat = await setup(() => race(BaselineChat.open(url, tokens, tokensPerSecond, options.timeoutMs)));
       for (let k = 0; k < options.messagesPerChat; k += 1) {
         if (end.signal.aborted || performance.now() >= sendUntil) break;
@@ -269,7 +279,6 @@ async function drive(
       chat?.close();
     }
   };
-  const baselines = options.local?.baselineChats ?? 0;
 
   const meter = new CostMeter(cluster, local?.metricsUrls);
   await meter.start();
