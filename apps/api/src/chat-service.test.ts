@@ -18,6 +18,8 @@ const CHAT: Chat = {
   updatedAt: '2026-01-01T00:00:00.000Z',
 };
 const CALLER = { userId: 'u1', organisationId: CHAT.organisationId };
+/** A message stored before under clientMessageId c1, which a resend finds. */
+const RESENT: ChatMessage = { id: 'm0', chatId: CHAT.id, role: 'user', text: 'hi', clientMessageId: 'c1', createdAt: '', updatedAt: '' };
 
 /** A chat store holding one chat, and the calls the service made. */
 function fakes(options: { refuse?: ApiError; admission?: Admission; stored?: ChatMessage; leaseHeld?: boolean } = {}) {
@@ -89,16 +91,7 @@ describe('ChatService and the limits', () => {
   });
 
   it('confirms a resend of a stored message again, whatever the limits', async () => {
-    const stored: ChatMessage = {
-      id: 'm0',
-      chatId: CHAT.id,
-      role: 'user',
-      text: 'hi',
-      clientMessageId: 'c1',
-      createdAt: '',
-      updatedAt: '',
-    };
-    const { service, calls } = fakes({ refuse: new ApiError('quota_exceeded', 'used up'), stored });
+    const { service, calls } = fakes({ refuse: new ApiError('quota_exceeded', 'used up'), stored: RESENT });
     const result = await service.storeUserMessage(CHAT.id, { text: 'hi', clientMessageId: 'c1' }, trace(), {
       caller: CALLER,
       answer: true,
@@ -125,16 +118,7 @@ describe('ChatService and the limits', () => {
   });
 
   it('a resend gives back the lease taken for it: its answer is the first send’s', async () => {
-    const stored: ChatMessage = {
-      id: 'm0',
-      chatId: CHAT.id,
-      role: 'user',
-      text: 'hi',
-      clientMessageId: 'c1',
-      createdAt: '',
-      updatedAt: '',
-    };
-    const { service, calls } = fakes({ leaseHeld: true, stored });
+    const { service, calls } = fakes({ leaseHeld: true, stored: RESENT });
     const result = await service.storeUserMessage(CHAT.id, { text: 'hi', clientMessageId: 'c1' }, trace(), {
       caller: CALLER,
       answer: true,
