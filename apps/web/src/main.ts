@@ -41,7 +41,7 @@ class ChatPage {
   private chats: Chat[] = [];
   /** Chats where an answer started (`answer_started`) and was not yet seen to end: chatId -> generationId. */
   private readonly streaming = new Map<string, string>();
-  /** Counts the user frames applied, so that a listing fetched meanwhile is known to be older. */
+  /** Counts the changes applied to the list (user frames, this tab's own REST answers), so that a listing fetched meanwhile is known to be older. */
   private listChanges = 0;
   private chatId: string | null = initialChatId();
   private messages: ChatMessage[] = [];
@@ -141,6 +141,7 @@ class ChatPage {
    * frames about the chat (from any tab) may come in any order.
    */
   private upsertChat(chat: Chat): void {
+    this.listChanges += 1;
     const index = this.chats.findIndex((c) => c.id === chat.id);
     const known = this.chats[index];
     if (!known) this.chats.push(chat);
@@ -301,6 +302,7 @@ class ChatPage {
   private async remove(chatId: string): Promise<void> {
     try {
       await rest.deleteChat(chatId);
+      this.listChanges += 1;
       this.chats = this.chats.filter((c) => c.id !== chatId);
       this.streaming.delete(chatId);
     } catch (err) {
