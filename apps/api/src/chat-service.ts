@@ -93,10 +93,9 @@ export class ChatService {
       // Looked up while the limits are read: a resend is confirmed whatever they say.
       const [resent, checked] = await Promise.all([
         clientMessageId === undefined ? null : this.deps.store.findMessageByClientId(chatId, clientMessageId),
-        this.deps.limits.check(caller, admission.answer ? { answer: true, generationId: generationIdFor(id) } : { answer: false }).then(
-          (result) => result,
-          (err: unknown) => ({ refusal: err }),
-        ),
+        this.deps.limits
+          .check(caller, admission.answer ? { answer: true, generationId: generationIdFor(id) } : { answer: false })
+          .catch((err: unknown) => ({ refusal: err })),
       ]);
       if ('refusal' in checked) {
         if (!resent) throw checked.refusal;

@@ -263,6 +263,7 @@ async function drive(
   const driveBaseline = async (index: number, tokens: number, tokensPerSecond: number): Promise<void> => {
     const url = urls[index % urls.length] ?? '';
     let chat: BaselineChat | undefined;
+    const expectedText = syntheticAnswer(tokens);
     try {
       await race(chatStarted.get(pacedBy(index))?.promise ?? Promise.resolve());
       chat = await setup(() => race(BaselineChat.open(url, tokens, tokensPerSecond, options.timeoutMs)));
@@ -270,7 +271,7 @@ async function drive(
         if (end.signal.aborted || performance.now() >= sendUntil) break;
         const answer = await race(chat.ask(options.timeoutMs + (tokensPerSecond > 0 ? (tokens / tokensPerSecond) * 1000 : 0)));
         baselineTtft.push(answer.ttft);
-        if (answer.text !== syntheticAnswer(tokens)) errors.add(`baseline chat ${index + 1}: its answer's text is not the synthetic one`);
+        if (answer.text !== expectedText) errors.add(`baseline chat ${index + 1}: its answer's text is not the synthetic one`);
         if (options.thinkMs > 0) await sleep(options.thinkMs, undefined, { signal: end.signal });
       }
     } catch (err) {
