@@ -1,6 +1,7 @@
 import type { GenerationFrame, RedisKeys, UnsequencedFrame } from '@ragstream/protocol';
 import { generationFrameSchema } from '@ragstream/protocol';
 import type { Redis } from 'ioredis';
+import { CoalescedWrites } from './coalesced-writes.ts';
 
 /*
  * A generation's frames live in a Redis list (index = seq - 1) beside a meta hash.
@@ -59,6 +60,7 @@ export interface GenerationMeta {
 export class FrameLog {
   private readonly redis: Redis & FrameLogCommands;
   private readonly command: AppendCommand;
+  private readonly writes: CoalescedWrites;
 
   /** `stampAppendTime`: frames carry `appendedAt` (FRAME_APPEND_TIMESTAMPS), so that clients can measure delivery. */
   constructor(
@@ -71,10 +73,12 @@ export class FrameLog {
     this.command = options.stampAppendTime ? 'rsAppendFramesStamped' : 'rsAppendFrames';
     redis.defineCommand(this.command, { numberOfKeys: 2, lua: appendScript(options.stampAppendTime === true) });
     this.redis = redis as Redis & FrameLogCommands;
+    this.writes = new CoalescedWrites(redis);
   }
 
   /** Numbers, logs and publishes frames of a running attempt; with no frames, only checks that it may go on. */
   async append(chatId: string, generationId: string, attempt: number, frames: UnsequencedFrame[]): Promise<AppendResult> {
+    this.writes.hold();
     const result = await this.redis[this.command](
       this.keys.generationMeta(chatId, generationId),
       this.keys.generationLog(chatId, generationId),
