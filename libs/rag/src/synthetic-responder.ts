@@ -1,4 +1,4 @@
-import { abortableSleep } from './abortable-sleep.ts';
+import { AbortableSleeper } from './abortable-sleep.ts';
 import type { UsageListener } from './llm/chat-model.ts';
 import { estimateTokens } from './llm/chat-model.ts';
 import type { AnswerEvent, AnswerRequest, Responder } from './responder.ts';
@@ -40,20 +40,21 @@ export class SyntheticResponder implements Responder {
     const start = performance.now();
     const interval = this.tokensPerSecond > 0 ? 1000 / this.tokensPerSecond : 0;
     let streamed = 0;
+    const sleeper = new AbortableSleeper(signal);
     try {
       for (let i = 1; i <= this.tokens; i += 1) {
         signal.throwIfAborted();
         if (interval > 0) {
-          await abortableSleep(start + (i - 1) * interval - performance.now(), signal);
+          await sleeper.sleep(start + (i - 1) * interval - performance.now());
         } else if (i % 64 === 0) {
           // Yield to the event loop so that lock renewal and cancellation stay responsive.
-          await abortableSleep(0, signal);
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         streamed = i;
         yield { type: 'delta', text: syntheticToken(i) };
       }
     } finally {
+      sleeper.dispose();
       onUsage?.({ promptTokens: syntheticPromptTokens(request.text), completionTokens: streamed });
     }
   }
