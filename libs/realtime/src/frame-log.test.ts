@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { GenerationFrame } from '@ragstream/protocol';
+import type { GenerationFrame, UnsequencedFrame } from '@ragstream/protocol';
 import { RedisKeys } from '@ragstream/protocol';
 import { deleteKeysWithPrefix, TEST_REDIS_URL } from '@ragstream/testing';
 import { Redis } from 'ioredis';
@@ -68,6 +68,38 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     expect(await log.streamedText(chatId, generationId)).toBe('Hi');
     await expect.poll(() => published.length).toBe(logged.length);
     expect(published).toEqual(logged);
+  });
+
+  it('numbers several frames of one append in order, and keeps the meta and the log expiring together', async () => {
+    const { chatId, generationId } = ids();
+    const meta = keys.generationMeta(chatId, generationId);
+    const logKey = keys.generationLog(chatId, generationId);
+    await runAttempt(chatId, generationId, 1);
+    const id = { chatId, generationId, attempt: 1 };
+    const frames = [
+      { mt: 'typing_indicator' as const, ...id, replyTo: 'm1' },
+      { mt: 'chat_message_bot_partial' as const, ...id, delta: 'a' },
+      { mt: 'chat_message_bot_partial' as const, ...id, delta: 'b' },
+    ];
+    expect(await log.append(chatId, generationId, 1, frames)).toEqual({ ok: true, lastSeq: 3 });
+    expect((await log.readAfter(chatId, generationId, 0)).map((f) => [f.seq, f.mt])).toEqual([
+      [1, 'typing_indicator'],
+      [2, 'chat_message_bot_partial'],
+      [3, 'chat_message_bot_partial'],
+    ]);
+    const ttls = async (): Promise<number[]> => [await redis.ttl(meta), await redis.ttl(logKey)];
+    // The log got its TTL with its first frame, and the meta with it.
+    expect(Math.min(...(await ttls()))).toBeGreaterThan(50);
+    // With more than half of the TTL (60 s) left, an append leaves both as they are...
+    await redis.expire(meta, 40);
+    await redis.expire(logKey, 40);
+    await log.append(chatId, generationId, 1, [frames[1] as UnsequencedFrame]);
+    expect(Math.max(...(await ttls()))).toBeLessThanOrEqual(40);
+    // ...and with less, it refreshes both.
+    await redis.expire(meta, 20);
+    await redis.expire(logKey, 20);
+    await log.append(chatId, generationId, 1, []);
+    expect(Math.min(...(await ttls()))).toBeGreaterThan(50);
   });
 
   it('stamps each frame with the time Redis appended it when asked (FRAME_APPEND_TIMESTAMPS), and only then', async () => {

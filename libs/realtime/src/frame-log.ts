@@ -22,15 +22,23 @@ if state[3] == '1' then return -3 end
 if state[1] == '1' then return -1 end
 if state[2] ~= ARGV[2] then return -2 end
 ${stamped ? "local now = redis.call('TIME')\nlocal stamp = ',\"appendedAt\":' .. string.format('%d', now[1] * 1000 + math.floor(now[2] / 1000))" : "local stamp = ''"}
+local count = #ARGV - 3
 local seq = 0
-for i = 4, #ARGV do
-  seq = redis.call('HINCRBY', meta, 'seq', 1)
-  local frame = '{"seq":' .. seq .. stamp .. ',' .. string.sub(ARGV[i], 2)
-  redis.call('RPUSH', KEYS[2], frame)
-  redis.call('PUBLISH', ARGV[1], frame)
+if count > 0 then
+  seq = redis.call('HINCRBY', meta, 'seq', count)
+  local frames = {}
+  for i = 1, count do
+    frames[i] = '{"seq":' .. (seq - count + i) .. stamp .. ',' .. string.sub(ARGV[i + 3], 2)
+    redis.call('PUBLISH', ARGV[1], frames[i])
+  end
+  redis.call('RPUSH', KEYS[2], unpack(frames))
 end
-redis.call('EXPIRE', meta, ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
+-- Both TTLs are refreshed together, as every lifecycle script does, once half of the log's
+-- has passed (or it has none yet): not on every append, which would cost two writes each.
+if redis.call('PTTL', KEYS[2]) < ARGV[3] * 500 then
+  redis.call('EXPIRE', meta, ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+end
 return seq
 `;
 }
