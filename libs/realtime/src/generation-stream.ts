@@ -1,5 +1,6 @@
 import type { AnswerStage, UnsequencedFrame } from '@ragstream/protocol';
 import type { AppendResult, FrameLog, RefusalReason } from './frame-log.ts';
+import { ProbeClock } from './probe-clock.ts';
 
 export interface GenerationIdentity {
   chatId: string;
@@ -26,7 +27,7 @@ export class GenerationStream {
   private confirmed = '';
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
-  private readonly probe: NodeJS.Timeout;
+  private readonly probe: ProbeClock;
   private appendedSinceProbe = false;
   /** Frames (and their text) waiting for the append in flight to settle. */
   private batch: UnsequencedFrame[] = [];
@@ -42,8 +43,8 @@ export class GenerationStream {
     private readonly windowMs: number,
     private readonly onEnd: (end: StreamEnd) => void,
   ) {
-    this.probe = setInterval(() => this.checkIdle(), Math.max(windowMs, MIN_PROBE_MS));
-    this.probe.unref();
+    this.probe = ProbeClock.every(Math.max(windowMs, MIN_PROBE_MS));
+    this.probe.add(this);
   }
 
   /** The text Redis accepted: what clients have received once `drain` resolves. */
@@ -92,7 +93,7 @@ export class GenerationStream {
   /** Flushes buffered text, waits until every frame so far is settled in Redis, and stops probing. */
   async drain(): Promise<StreamEnd | undefined> {
     this.flush();
-    clearInterval(this.probe);
+    this.probe.delete(this);
     while (this.sending) await this.sending;
     return this.ending;
   }
@@ -108,8 +109,8 @@ export class GenerationStream {
     this.enqueue([{ mt: 'chat_message_bot_partial', ...this.id, delta }], delta);
   }
 
-  /** With nothing appended for a while, an empty append asks whether the attempt may go on. */
-  private checkIdle(): void {
+  /** With nothing appended for a while, an empty append asks whether the attempt may go on (ProbeClock). */
+  checkIdle(): void {
     if (this.appendedSinceProbe || this.sending) {
       this.appendedSinceProbe = false;
       return;
@@ -163,7 +164,7 @@ export class GenerationStream {
     this.pending = '';
     this.batch = [];
     this.batchText = '';
-    clearInterval(this.probe);
+    this.probe.delete(this);
     if (this.timer) clearTimeout(this.timer);
     this.onEnd(end);
   }
