@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import { RateLimit, TokenQuotas } from '@ragstream/limits';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
-import { createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
+import { CoalescedWrites, createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
 import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore, DEFAULT_ORGANISATION_ID } from '@ragstream/store';
 import type { Request } from 'express';
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   await knowledge.ensureDefaultOrganisation();
 
   const log = new FrameLog(redis, keys, config.GENERATION_TTL_SECONDS);
+  const commandWrites = new CoalescedWrites(redis);
   const queue = new GenerationQueue(redis, keys, logger);
   const lifecycle = new GenerationLifecycle({ redis, keys, log, store, queue, logger, ttlSeconds: config.GENERATION_TTL_SECONDS });
   const ingestion = new IngestionQueue(redis, keys);
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
     release: (caller, generationId) => lifecycle.release(caller, generationId),
     waitingCount: () => queue.queue.getWaitingCount(),
     maxWaiting: config.GENERATION_QUEUE_MAX_WAITING,
+    holdWrites: () => commandWrites.hold(),
   });
   const service = new ChatService({
     store,

@@ -1,5 +1,6 @@
 export * from './cancellation-listener.ts';
 export * from './chat-subscription.ts';
+export * from './coalesced-writes.ts';
 export * from './frame-hub.ts';
 export * from './frame-log.ts';
 export * from './generation-stream.ts';

@@ -52,6 +52,23 @@ describe('MessageLimits', () => {
     await expect(limits({ answers: { perUser: 0, perOrganisation: 0 } }).check(CALLER, ANSWER)).resolves.toEqual({ leaseHeld: false });
   });
 
+  it('holds the node’s writes before it sends the checks, so that they leave together', async () => {
+    const order: string[] = [];
+    const guard = limits({
+      holdWrites: () => order.push('hold'),
+      reserve: async () => {
+        order.push('reserve');
+        return { kind: 'held' };
+      },
+      waitingCount: async () => {
+        order.push('waiting');
+        return 0;
+      },
+    });
+    await guard.check(CALLER, ANSWER);
+    expect(order).toEqual(['hold', 'reserve', 'waiting']);
+  });
+
   it('refuses past the message rate with retryAfter, and marks a flood far past it abusive', async () => {
     const guard = limits({ messages: RateLimit.local(2, 60, 2) });
     await guard.check(CALLER, { answer: false });

@@ -19,6 +19,8 @@ export interface MessageLimitsDeps {
   waitingCount(): Promise<number>;
   /** Past this many waiting jobs a new message gets `busy`; 0: no limit. */
   maxWaiting: number;
+  /** Lets the commands a check issues at once leave the node in one write (CoalescedWrites). */
+  holdWrites?(): void;
 }
 
 /**
@@ -43,7 +45,8 @@ export class MessageLimits {
   async check(caller: Caller, options: { answer: false } | { answer: true; generationId: string }): Promise<{ leaseHeld: boolean }> {
     const { deps } = this;
     const limited = options.answer && (deps.answers.perUser > 0 || deps.answers.perOrganisation > 0);
-    // Sent together: one round trip for all of them.
+    // Sent together: one round trip, and one write, for all of them.
+    deps.holdWrites?.();
     const [rate, quota, lease, waiting] = await Promise.all([
       deps.messages.take(caller.userId),
       options.answer ? deps.quotas.exceeded(caller) : undefined,
