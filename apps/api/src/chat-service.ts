@@ -1,11 +1,10 @@
 import type { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import type { ChatMessage, ChatStatus, RedisKeys } from '@ragstream/protocol';
 import { generationIdFor } from '@ragstream/protocol';
-import type { FrameLog } from '@ragstream/realtime';
+import type { FrameLog, RedisClient } from '@ragstream/realtime';
 import { countConnections } from '@ragstream/realtime';
 import type { ChatStore, Stored } from '@ragstream/store';
 import { newMessageId } from '@ragstream/store';
-import type { Redis } from 'ioredis';
 import { ApiError, chatNotFound } from './api-error.ts';
 import type { Caller } from './limits/caller.ts';
 import type { MessageLimits } from './limits/message-limits.ts';
@@ -52,7 +51,7 @@ export interface ChatServiceDeps {
   queue: GenerationQueue;
   lifecycle: GenerationLifecycle;
   log: FrameLog;
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   clock: AnswerClock;
   events: UserEvents;

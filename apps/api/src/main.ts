@@ -5,7 +5,7 @@ import { GenerationLifecycle, GenerationQueue } from '@ragstream/lifecycle';
 import { RateLimit, TokenQuotas } from '@ragstream/limits';
 import { RedisKeys, TRANSPORT_MAX_FRAME_BYTES } from '@ragstream/protocol';
 import { CoalescedWrites, createRedis, FrameHub, FrameLog, IngestionQueue, Presence } from '@ragstream/realtime';
-import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
+import { ConfigError, createLogger, healthRouter, metricsRouter, redisTarget, Shutdown } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore, DEFAULT_ORGANISATION_ID } from '@ragstream/store';
 import type { Request } from 'express';
 import express from 'express';
@@ -49,10 +49,11 @@ async function main(): Promise<void> {
   const authenticator = createAuthenticator(verifier, logger);
 
   const keys = new RedisKeys(config.REDIS_PREFIX);
-  const redis = createRedis(config.REDIS_URL, { name: `${nodeId}-commands` });
-  const frameSubscriber = createRedis(config.REDIS_URL, { name: `${nodeId}-frames`, retryForever: true });
-  const adapterPub = createRedis(config.REDIS_URL, { name: `${nodeId}-sio-pub` });
-  const adapterSub = createRedis(config.REDIS_URL, { name: `${nodeId}-sio-sub`, retryForever: true });
+  const target = redisTarget(config);
+  const redis = createRedis(target, { name: `${nodeId}-commands` });
+  const frameSubscriber = createRedis(target, { name: `${nodeId}-frames`, retryForever: true });
+  const adapterPub = createRedis(target, { name: `${nodeId}-sio-pub` });
+  const adapterSub = createRedis(target, { name: `${nodeId}-sio-sub`, retryForever: true });
   const store = createChatStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
   const knowledge = createKnowledgeStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
   await store.init();

@@ -7,7 +7,7 @@ import type { GenerateJobData } from '@ragstream/protocol';
 import { GENERATE_QUEUE, INGEST_QUEUE, RedisKeys } from '@ragstream/protocol';
 import type { IngestionJobData } from '@ragstream/realtime';
 import { countConnections, createRedis, FrameLog, IngestionQueue, listenForCancellations } from '@ragstream/realtime';
-import { ConfigError, createLogger, healthRouter, metricsRouter, Shutdown } from '@ragstream/runtime';
+import { ConfigError, createLogger, healthRouter, metricsRouter, redisTarget, Shutdown } from '@ragstream/runtime';
 import { createChatStore, createKnowledgeStore } from '@ragstream/store';
 import { Worker } from 'bullmq';
 import express from 'express';
@@ -37,9 +37,10 @@ async function main(): Promise<void> {
   shutdown.installSignalHandlers();
 
   const keys = new RedisKeys(config.REDIS_PREFIX);
-  const redis = createRedis(config.REDIS_URL, { name: 'worker-commands' });
-  const bullConnection = createRedis(config.REDIS_URL, { name: 'worker-bullmq', retryForever: true });
-  const cancelSubscriber = createRedis(config.REDIS_URL, { name: 'worker-cancel', retryForever: true });
+  const target = redisTarget(config);
+  const redis = createRedis(target, { name: 'worker-commands' });
+  const bullConnection = createRedis(target, { name: 'worker-bullmq', retryForever: true });
+  const cancelSubscriber = createRedis(target, { name: 'worker-cancel', retryForever: true });
   const store = createChatStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
   const knowledge = createKnowledgeStore({ mongodbUrl: config.MONGODB_URL, dataDir: config.DATA_DIR });
   await store.init();

@@ -1,5 +1,5 @@
 import type { LimitScope, RedisKeys } from '@ragstream/protocol';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ragstream/realtime';
 
 /** Answers in progress allowed at once; 0 means no limit. */
 export interface AnswerLimits {
@@ -64,17 +64,17 @@ interface LeaseCommands {
  * checks and counts in one script per set; counting costs O(log n), whatever the load.
  */
 export class AnswerLeases {
-  private readonly redis: Redis & LeaseCommands;
+  private readonly redis: RedisClient & LeaseCommands;
   private readonly leaseMs: number;
 
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     ttlSeconds: number,
   ) {
     redis.defineCommand('rsLeaseReserve', { numberOfKeys: 1, lua: RESERVE });
     redis.defineCommand('rsLeaseCount', { numberOfKeys: 1, lua: COUNT });
-    this.redis = redis as Redis & LeaseCommands;
+    this.redis = redis as RedisClient & LeaseCommands;
     this.leaseMs = ttlSeconds * 1000;
   }
 

@@ -1,10 +1,9 @@
 import type { BotStatus, ChatMessage, GenerateJobData, LimitScope, RedisKeys, Source, UnsequencedFrame } from '@ragstream/protocol';
 import { generateJobSchema, generationFrameSchema } from '@ragstream/protocol';
-import type { FrameLog, GenerationIdentity } from '@ragstream/realtime';
+import type { FrameLog, GenerationIdentity, RedisClient } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { ChatStore } from '@ragstream/store';
 import { newMessageId } from '@ragstream/store';
-import type { Redis } from 'ioredis';
 import type { AnswerLimits, AnswerOwner, AnswersInProgress, Reservation } from './answer-leases.ts';
 import { AnswerLeases, NO_ANSWER_LIMITS } from './answer-leases.ts';
 import { generationLogFields } from './generation-log-fields.ts';
@@ -49,7 +48,7 @@ type FinishReply =
   | { kind: 'stopped'; messageId: string };
 
 export interface LifecycleDeps {
-  redis: Redis;
+  redis: RedisClient;
   keys: RedisKeys;
   log: FrameLog;
   store: ChatStore;
@@ -94,7 +93,7 @@ export interface LifecycleDeps {
  * a job whose worker died right after finishing) completes it the same way.
  */
 export class GenerationLifecycle {
-  private readonly redis: Redis & LifecycleCommands;
+  private readonly redis: RedisClient & LifecycleCommands;
   private readonly leases: AnswerLeases;
 
   constructor(private readonly deps: LifecycleDeps) {

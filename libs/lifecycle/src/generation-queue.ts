@@ -1,9 +1,9 @@
 import type { GenerateJobData, RedisKeys } from '@ragstream/protocol';
 import { GENERATE_JOB_NAME, GENERATE_QUEUE, generateJobSchema } from '@ragstream/protocol';
+import type { RedisClient } from '@ragstream/realtime';
 import type { Logger } from '@ragstream/runtime';
 import type { Job, JobState, JobsOptions } from 'bullmq';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 
 /**
  * Retries cover model or network errors that may pass (each retry is a new attempt that
@@ -33,7 +33,7 @@ export class GenerationQueue {
   readonly queue: Queue<GenerateJobData>;
 
   constructor(
-    connection: Redis,
+    connection: RedisClient,
     keys: RedisKeys,
     private readonly logger: Logger,
   ) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@ragstream/realtime';
 
 /*
  * The lifecycle's atomic transitions. Every key a script touches is passed in KEYS
@@ -155,12 +155,12 @@ export interface LifecycleCommands {
   rsStop(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
 }
 
-export function defineLifecycleCommands(redis: Redis): Redis & LifecycleCommands {
+export function defineLifecycleCommands(redis: RedisClient): RedisClient & LifecycleCommands {
   redis.defineCommand('rsAdmit', { numberOfKeys: 2, lua: ADMIT });
   redis.defineCommand('rsBegin', { numberOfKeys: 3, lua: BEGIN });
   redis.defineCommand('rsFinish', { numberOfKeys: 2, lua: FINISH });
   redis.defineCommand('rsAdvance', { numberOfKeys: 2, lua: ADVANCE });
   // The number of keys varies with the chat's generations, so it is passed first.
   redis.defineCommand('rsStop', { lua: STOP });
-  return redis as Redis & LifecycleCommands;
+  return redis as RedisClient & LifecycleCommands;
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -29,7 +29,7 @@ export class RateLimit {
     private readonly abuseFactor: number,
   ) {}
 
-  static shared(redis: Redis, keyPrefix: string, points: number, durationSeconds: number, abuseFactor: number): RateLimit {
+  static shared(redis: Redis | Cluster, keyPrefix: string, points: number, durationSeconds: number, abuseFactor: number): RateLimit {
     const limiter = points > 0 ? new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration: durationSeconds }) : undefined;
     return new RateLimit(limiter, points, abuseFactor);
   }

@@ -1,5 +1,5 @@
 import type { LimitScope, RedisKeys } from '@ragstream/protocol';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { QuotaPeriod } from './quota-periods.ts';
 import { periodWindow, QUOTA_PERIODS } from './quota-periods.ts';
 
@@ -63,16 +63,16 @@ interface QuotaCommands {
  * message until the period ends; the answer that crossed it is not cut short.
  */
 export class TokenQuotas {
-  private readonly redis: Redis & QuotaCommands;
+  private readonly redis: (Redis | Cluster) & QuotaCommands;
 
   constructor(
-    redis: Redis,
+    redis: Redis | Cluster,
     private readonly keys: RedisKeys,
     private readonly limits: TokenQuotaLimits = NO_TOKEN_QUOTAS,
     private readonly now: () => Date = () => new Date(),
   ) {
     redis.defineCommand('rsAddUsage', { numberOfKeys: 1, lua: ADD_USAGE });
-    this.redis = redis as Redis & QuotaCommands;
+    this.redis = redis as (Redis | Cluster) & QuotaCommands;
   }
 
   /**

@@ -1,8 +1,12 @@
 import type { RedisKeys } from '@ragstream/protocol';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 
 /** Delivers stop requests, published by any process, to every worker process. */
-export async function listenForCancellations(subscriber: Redis, keys: RedisKeys, onCancel: (generationId: string) => void): Promise<void> {
+export async function listenForCancellations(
+  subscriber: RedisClient,
+  keys: RedisKeys,
+  onCancel: (generationId: string) => void,
+): Promise<void> {
   subscriber.on('message', (channel: string, generationId: string) => {
     if (channel === keys.cancelChannel) onCancel(generationId);
   });

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 
 /**
  * Lets the commands a process issues on one connection within one turn of the event loop
@@ -8,21 +9,24 @@ import type { Redis } from 'ioredis';
  * copies every script defined on the connection into each pipeline (BullMQ's too), which
  * costs more than it saves. The writes are held until the turn's check phase
  * (setImmediate), so that commands issued from promise callbacks in the turn join them.
+ * On a Cluster, each master's connection is held.
  */
 export class CoalescedWrites {
   private held = false;
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   /** Holds this turn's writes on the connection, if it is connected; call before issuing a command. */
   hold(): void {
-    if (this.held || this.redis.status !== 'ready') return;
-    const stream = this.redis.stream;
-    stream.cork();
+    if (this.held) return;
+    const connections = this.redis.isCluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
+    const streams = connections.filter((connection) => connection.status === 'ready').map((connection) => connection.stream);
+    if (streams.length === 0) return;
+    for (const stream of streams) stream.cork();
     this.held = true;
     setImmediate(() => {
       this.held = false;
-      stream.uncork();
+      for (const stream of streams) stream.uncork();
     });
   }
 }

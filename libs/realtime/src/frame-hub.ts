@@ -1,7 +1,7 @@
 import type { GenerationFrame, RedisKeys } from '@ragstream/protocol';
 import { generationFrameSchema } from '@ragstream/protocol';
-import type { Redis } from 'ioredis';
 import type { RealtimeLogger } from './realtime-logger.ts';
+import type { RedisClient } from './redis-connection.ts';
 
 /** One client connection's interest in a chat's frames. */
 export interface HubMember {
@@ -20,7 +20,7 @@ export class FrameHub {
   private readonly live = new Map<string, string>();
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: RedisClient,
     private readonly keys: RedisKeys,
     private readonly logger: RealtimeLogger,
   ) {

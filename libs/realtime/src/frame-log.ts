@@ -1,7 +1,7 @@
 import type { GenerationFrame, RedisKeys, UnsequencedFrame } from '@ragstream/protocol';
 import { generationFrameSchema } from '@ragstream/protocol';
-import type { Redis } from 'ioredis';
 import { CoalescedWrites } from './coalesced-writes.ts';
+import type { RedisClient } from './redis-connection.ts';
 
 /*
  * A generation's frames live in a Redis list (index = seq - 1) beside a meta hash.
@@ -66,13 +66,13 @@ export interface GenerationMeta {
 }
 
 export class FrameLog {
-  private readonly redis: Redis & FrameLogCommands;
+  private readonly redis: RedisClient & FrameLogCommands;
   private readonly command: AppendCommand;
   private readonly writes: CoalescedWrites;
 
   /** `stampAppendTime`: frames carry `appendedAt` (FRAME_APPEND_TIMESTAMPS), so that clients can measure delivery. */
   constructor(
-    redis: Redis,
+    redis: RedisClient,
     private readonly keys: RedisKeys,
     readonly ttlSeconds: number,
     options: { stampAppendTime?: boolean } = {},
@@ -80,7 +80,7 @@ export class FrameLog {
     // Named by variant: one connection may carry a stamping and a plain log (tests).
     this.command = options.stampAppendTime ? 'rsAppendFramesStamped' : 'rsAppendFrames';
     redis.defineCommand(this.command, { numberOfKeys: 2, lua: appendScript(options.stampAppendTime === true) });
-    this.redis = redis as Redis & FrameLogCommands;
+    this.redis = redis as RedisClient & FrameLogCommands;
     this.writes = new CoalescedWrites(redis);
   }
 

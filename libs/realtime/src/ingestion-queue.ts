@@ -9,7 +9,7 @@ import {
 } from '@ragstream/protocol';
 import type { JobsOptions } from 'bullmq';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.ts';
 
 const INGEST_JOB_OPTIONS: JobsOptions = {
   attempts: 3,
@@ -24,7 +24,7 @@ export type IngestionJobData = IngestJobData | DeleteDocumentJobData;
 export class IngestionQueue {
   readonly queue: Queue<IngestionJobData>;
 
-  constructor(connection: Redis, keys: RedisKeys) {
+  constructor(connection: RedisClient, keys: RedisKeys) {
     this.queue = new Queue<IngestionJobData>(INGEST_QUEUE, { connection, prefix: keys.bullPrefix });
   }
 

@@ -1,6 +1,6 @@
 import type { RedisKeys } from '@ragstream/protocol';
-import type { Redis } from 'ioredis';
 import type { RealtimeLogger } from './realtime-logger.ts';
+import type { RedisClient } from './redis-connection.ts';
 
 /** A node's entry outlives a missed heartbeat or two, and no more: a crashed node stops counting soon. */
 export const PRESENCE_ENTRY_TTL_MS = 15_000;
@@ -42,10 +42,10 @@ export class Presence {
   private readonly counts = new Map<string, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly keyOf: (id: string) => string;
-  private commands: (Redis & PresenceCommands) | undefined;
+  private commands: (RedisClient & PresenceCommands) | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     keys: RedisKeys,
     private readonly nodeId: string,
     private readonly logger: RealtimeLogger,
@@ -83,7 +83,7 @@ export class Presence {
     this.counts.set(id, count);
     if (!this.commands) {
       this.redis.defineCommand('rsConnectWithin', { numberOfKeys: 1, lua: CONNECT_WITHIN });
-      this.commands = this.redis as Redis & PresenceCommands;
+      this.commands = this.redis as RedisClient & PresenceCommands;
     }
     const now = Date.now();
     let written: number;
@@ -148,7 +148,7 @@ export class Presence {
 }
 
 /** Connections to a chat across all nodes, ignoring entries of nodes that stopped refreshing. */
-export async function countConnections(redis: Redis, keys: RedisKeys, chatId: string): Promise<number> {
+export async function countConnections(redis: RedisClient, keys: RedisKeys, chatId: string): Promise<number> {
   const entries = await redis.hgetall(keys.chatPresence(chatId));
   const now = Date.now();
   let total = 0;

@@ -1,7 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { CLIENT_FRAME_TYPES, errorFrame, resumeParamsSchema, TRANSPORT_MAX_FRAME_BYTES, userRoom } from '@ragstream/protocol';
+import type { RedisClient } from '@ragstream/realtime';
 import { createAdapter } from '@socket.io/redis-adapter';
-import type { Redis } from 'ioredis';
 import type { Socket } from 'socket.io';
 import { Server } from 'socket.io';
 import { ApiError } from '../api-error.ts';
@@ -22,8 +22,8 @@ export interface SocketIoOptions {
   /** Long-polling needs sticky sessions behind a load balancer; WebSocket alone does not. */
   allowPolling: boolean;
   adapterPrefix: string;
-  pubClient: Redis;
-  subClient: Redis;
+  pubClient: RedisClient;
+  subClient: RedisClient;
 }
 
 interface HandshakeData {
