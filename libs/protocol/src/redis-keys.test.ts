@@ -19,6 +19,13 @@ describe('RedisKeys', () => {
     }
   });
 
+  it('keeps every BullMQ key of the deployment in one slot, apart from other deployments', () => {
+    const slot = calculateSlot(`${keys.bullPrefix}:generate:wait`);
+    expect(calculateSlot(`${keys.bullPrefix}:ingest:123`)).toBe(slot);
+    expect(keys.bullPrefix.startsWith('{rs:')).toBe(true);
+    expect(new RedisKeys('other').bullPrefix).not.toBe(keys.bullPrefix);
+  });
+
   it('reads the chat back from its frame channel, and nothing from any other channel', () => {
     expect(keys.chatOfFrames(keys.chatFrames('abc'))).toBe('abc');
     expect(keys.chatOfFrames(new RedisKeys('other').chatFrames('abc'))).toBeUndefined();

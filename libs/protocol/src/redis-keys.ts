@@ -7,9 +7,12 @@
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 
-  /** BullMQ's own key prefix. */
+  /**
+   * BullMQ's own key prefix, hash-tagged: BullMQ's scripts touch many keys of a queue at once,
+   * which a Redis Cluster allows only within one slot.
+   */
   get bullPrefix(): string {
-    return `${this.prefix}:bull`;
+    return `{${this.prefix}:bull}`;
   }
   /** Hash: chatId, attempt, seq, attemptStartSeq, startedAt, done, cancel. */
   generationMeta(chatId: string, generationId: string): string {
