@@ -14,14 +14,9 @@ describe('Presence heartbeat', () => {
   it('logs a failed refresh at warn with the node id instead of dropping it', async () => {
     vi.useFakeTimers();
     let failing = false;
-    const pipeline = {
-      hset: () => pipeline,
-      pexpire: () => pipeline,
-      hdel: () => pipeline,
-      exec: () => (failing ? Promise.reject(new Error('connection lost')) : Promise.resolve([])),
-    };
-    // Connecting writes two commands, the heartbeat a pipeline; a real Redis could not be made to fail this one call on cue.
-    const redis = { pipeline: () => pipeline, hset: async () => 1, pexpire: async () => 1 } as unknown as Redis;
+    const reply = () => (failing ? Promise.reject(new Error('connection lost')) : Promise.resolve(1));
+    // A real Redis could not be made to fail the heartbeat's commands on cue.
+    const redis = { hset: reply, pexpire: reply, hdel: reply } as unknown as Redis;
     const warnings: { message: string; fields: Record<string, unknown> }[] = [];
     const presence = new Presence(redis, new RedisKeys('rstest-presence'), 'node-7', {
       warn: (message, fields) => warnings.push({ message, fields }),

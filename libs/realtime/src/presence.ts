@@ -119,10 +119,10 @@ export class Presence {
   /** Removes this node's entries (shutdown). */
   async stop(): Promise<void> {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    const pipeline = this.redis.pipeline();
-    for (const chatId of this.counts.keys()) pipeline.hdel(this.keyOf(chatId), this.nodeId);
+    const ids = [...this.counts.keys()];
     this.counts.clear();
-    await pipeline.exec();
+    // One command per key, not a pipeline: a Cluster refuses a pipeline whose keys live on several nodes.
+    await Promise.all(ids.map((id) => this.redis.hdel(this.keyOf(id), this.nodeId)));
   }
 
   private async write(chatId: string, count: number): Promise<void> {
@@ -137,13 +137,14 @@ export class Presence {
 
   private async refreshAll(): Promise<void> {
     if (this.counts.size === 0) return;
-    const pipeline = this.redis.pipeline();
     const expiresAt = Date.now() + ENTRY_TTL_MS;
-    for (const [chatId, count] of this.counts) {
-      const key = this.keyOf(chatId);
-      pipeline.hset(key, this.nodeId, `${count}:${expiresAt}`).pexpire(key, ENTRY_TTL_MS * 2);
-    }
-    await pipeline.exec();
+    // Separate commands, as in `stop`; they still share the round trip.
+    await Promise.all(
+      [...this.counts].flatMap(([id, count]) => {
+        const key = this.keyOf(id);
+        return [this.redis.hset(key, this.nodeId, `${count}:${expiresAt}`), this.redis.pexpire(key, ENTRY_TTL_MS * 2)];
+      }),
+    );
   }
 }
 
