@@ -40,12 +40,12 @@ describe('answers survive disconnects and are abandoned only when nobody returns
     // Watch the chat's frame channel directly: a Redis subscriber is not a client connection.
     const subscriber = new Redis(TEST_REDIS_URL);
     const terminal = new Promise<BotCompleteFrame>((resolve) => {
-      subscriber.on('message', (_channel: string, message: string) => {
+      subscriber.on('smessage', (_channel: string, message: string) => {
         const frame = JSON.parse(message) as BotCompleteFrame;
         if (frame.mt === 'chat_message_bot_complete') resolve(frame);
       });
     });
-    await subscriber.subscribe(new RedisKeys(cluster.prefix).chatFrames(chatId));
+    await subscriber.ssubscribe(new RedisKeys(cluster.prefix).chatFrames(chatId));
     await client.close();
     const ended = await terminal;
     subscriber.disconnect();

@@ -85,13 +85,13 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     const s = await stream(data, attempt, 'Hello ', 'world');
 
     const heard = new Promise<{ frame: GenerationFrame; storedThen: number }>((resolve) => {
-      subscriber.on('message', (channel: string, raw: string) => {
+      subscriber.on('smessage', (channel: string, raw: string) => {
         const frame = JSON.parse(raw) as GenerationFrame;
         if (channel !== keys.chatFrames(chatId) || frame.mt !== 'chat_message_bot_complete') return;
         void bots(chatId).then((stored) => resolve({ frame, storedThen: stored.length }));
       });
     });
-    await subscriber.subscribe(keys.chatFrames(chatId));
+    await subscriber.ssubscribe(keys.chatFrames(chatId));
     const outcome = await lifecycle.finish(
       { chatId, generationId: data.generationId, attempt },
       { status: 'complete', text: s.text, sources: [] },
@@ -104,7 +104,7 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     expect(frame).toMatchObject({ status: 'complete', text: 'Hello world', messageId: bot?.id });
     expect(bot).toMatchObject({ text: 'Hello world', status: 'complete', generationId: data.generationId });
     expect(await lifecycle.head(chatId)).toBeUndefined();
-    await subscriber.unsubscribe(keys.chatFrames(chatId));
+    await subscriber.sunsubscribe(keys.chatFrames(chatId));
   });
 
   it('answers one generation per chat at a time, in admission order', async () => {

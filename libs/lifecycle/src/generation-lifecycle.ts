@@ -370,7 +370,7 @@ export class GenerationLifecycle {
         message = value;
         log.info('bot message stored', { botMessageId: value.id, status: value.status });
       }
-      await Promise.all([released, this.redis.publish(keys.chatFrames(chatId), raw)]);
+      await Promise.all([released, this.redis.spublish(keys.chatFrames(chatId), raw)]);
     } else {
       log.warn('a finished generation has no terminal frame left (expired); nothing to store');
       await released;

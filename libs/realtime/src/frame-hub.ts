@@ -24,7 +24,12 @@ export class FrameHub {
     private readonly keys: RedisKeys,
     private readonly logger: RealtimeLogger,
   ) {
-    subscriber.on('message', (channel: string, message: string) => this.dispatch(channel, message));
+    subscriber.on('smessage', (channel: string, message: string) => this.dispatch(channel, message));
+    if (subscriber.isCluster) {
+      // A Cluster's shard subscribers come back (after a lost node or a failover) with this event.
+      subscriber.on('subscribersReady', () => void this.resubscribe());
+      return;
+    }
     // The first 'ready' is the initial connect; every later one follows a lost connection.
     let connectedBefore = subscriber.status === 'ready';
     subscriber.on('ready', () => {
@@ -42,7 +47,7 @@ export class FrameHub {
     }
     set.add(member);
     // Subscribing again is harmless and guarantees the subscription is confirmed for this caller.
-    await this.subscriber.subscribe(this.keys.chatFrames(chatId));
+    await this.subscriber.ssubscribe(this.keys.chatFrames(chatId));
   }
 
   async leave(chatId: string, member: HubMember): Promise<void> {
@@ -52,7 +57,7 @@ export class FrameHub {
     if (set.size > 0) return;
     this.members.delete(chatId);
     this.live.delete(chatId);
-    await this.subscriber.unsubscribe(this.keys.chatFrames(chatId));
+    await this.subscriber.sunsubscribe(this.keys.chatFrames(chatId));
   }
 
   /** The chat's answer this node sees streaming, if any: a stop's first guess at what to stop. */
@@ -64,13 +69,14 @@ export class FrameHub {
   /**
    * ioredis re-subscribes on its own after a reconnect, but does not say when that is
    * confirmed: subscribing here and awaiting it means that members re-read the log only
-   * once every later frame is sure to arrive live.
+   * once every later frame is sure to arrive live. One command per chat: a Cluster takes
+   * sharded subscriptions of one slot per command.
    */
   private async resubscribe(): Promise<void> {
     const chatIds = [...this.members.keys()];
     if (chatIds.length === 0) return;
     try {
-      await this.subscriber.subscribe(...chatIds.map((chatId) => this.keys.chatFrames(chatId)));
+      await Promise.all(chatIds.map((chatId) => this.subscriber.ssubscribe(this.keys.chatFrames(chatId))));
     } catch (err) {
       // The connection dropped again; its next 'ready' runs this again.
       this.logger.warn('frame subscriber could not re-subscribe', { chats: chatIds.length, err });

@@ -38,10 +38,10 @@ describe('FrameLog and GenerationStream on real Redis', () => {
   it('numbers frames from 1 across attempts, logs and publishes them identically', async () => {
     const { chatId, generationId } = ids();
     const published: GenerationFrame[] = [];
-    subscriber.on('message', (channel: string, message: string) => {
+    subscriber.on('smessage', (channel: string, message: string) => {
       if (channel === keys.chatFrames(chatId)) published.push(JSON.parse(message) as GenerationFrame);
     });
-    await subscriber.subscribe(keys.chatFrames(chatId));
+    await subscriber.ssubscribe(keys.chatFrames(chatId));
     await runAttempt(chatId, generationId, 1);
     const a = new GenerationStream(log, { chatId, generationId, attempt: 1 }, 5, () => undefined);
     a.typing('m1');

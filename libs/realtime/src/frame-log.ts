@@ -9,7 +9,9 @@ import type { RedisClient } from './redis-connection.ts';
  * stream never disagree. An append is refused once the generation is done, when
  * another attempt has replaced the caller's, and once a stop was requested: the
  * running attempt learns of a stop from its next append even if every pub/sub
- * message was lost. Terminal frames and the meta's other fields belong to the
+ * message was lost. Frames go out on the chat's sharded channel (SPUBLISH, Redis 7): it
+ * hashes to the keys' slot, so that in a Redis Cluster only that slot's shard carries them.
+ * Terminal frames and the meta's other fields belong to the
  * answer lifecycle (@ragstream/lifecycle); this module only streams.
  */
 
@@ -29,7 +31,7 @@ if count > 0 then
   local frames = {}
   for i = 1, count do
     frames[i] = '{"seq":' .. (seq - count + i) .. stamp .. ',' .. string.sub(ARGV[i + 3], 2)
-    redis.call('PUBLISH', ARGV[1], frames[i])
+    redis.call('SPUBLISH', ARGV[1], frames[i])
   end
   redis.call('RPUSH', KEYS[2], unpack(frames))
 end
