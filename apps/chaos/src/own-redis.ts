@@ -1,21 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@ragstream/testing';
+import { findRedisProgram, freePort } from '@ragstream/testing';
 import { Redis } from 'ioredis';
-
-/** Where Debian (and most distributions) put redis-server when it is not on PATH. */
-const CANDIDATES = ['redis-server', '/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server'];
-
-export function findRedisServer(): string {
-  for (const candidate of CANDIDATES) {
-    const probe = spawnSync(candidate, ['--version'], { stdio: 'ignore' });
-    if (probe.status === 0) return candidate;
-  }
-  throw new Error('redis-server is not installed (Debian/Ubuntu: apt-get install redis-server); the chaos suite runs its own instance');
-}
 
 /**
  * A redis-server that this suite owns: free port, AOF on in a temp dir, so that it may
@@ -32,7 +21,7 @@ export class OwnRedis {
   ) {}
 
   static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(findRedisServer(), await freePort(), mkdtempSync(join(tmpdir(), 'ragstream-chaos-redis-')));
+    const redis = new OwnRedis(findRedisProgram('redis-server'), await freePort(), mkdtempSync(join(tmpdir(), 'ragstream-chaos-redis-')));
     await redis.launch();
     return redis;
   }

@@ -3,6 +3,7 @@ export * from './free-port.ts';
 export * from './http-client.ts';
 export * from './managed-process.ts';
 export * from './metrics-scrape.ts';
+export * from './redis-cluster.ts';
 export * from './seeded-random.ts';
 export * from './socketio-client.ts';
 export * from './sse-client.ts';

@@ -29,9 +29,15 @@ function inheritedEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** A program other than the apps' entry points (e.g. redis-server), with its arguments. */
+export interface ProgramCommand {
+  file: string;
+  args: readonly string[];
+}
+
 /**
- * A real child process running one of the apps' TypeScript entry points through tsx,
- * with its output kept so that a failing test can print it.
+ * A real child process running one of the apps' TypeScript entry points through tsx (or
+ * another program), with its output kept so that a failing test can print it.
  */
 export class ManagedProcess {
   private readonly child: ChildProcess;
@@ -41,10 +47,11 @@ export class ManagedProcess {
 
   constructor(
     readonly name: string,
-    entry: string,
+    entry: string | ProgramCommand,
     env: Record<string, string>,
   ) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    const { file, args } = typeof entry === 'string' ? { file: process.execPath, args: ['--import', 'tsx', entry] } : entry;
+    this.child = spawn(file, args, {
       cwd: REPO_ROOT,
       env: { ...inheritedEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -32,7 +32,7 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   workerEnv?: Record<string, string>;
   apiEnv?: Record<string, string>;
-  /** Redis for every process and for the key cleanup in `stop` (default TEST_REDIS_URL). */
+  /** Redis for every process and for the key cleanup in `stop` (default TEST_REDIS_URL); a redis+cluster:// URL is not cleaned. */
   redisUrl?: string;
   /** How long each process may take to log its readiness (default 30 s). */
   readyTimeoutMs?: number;
@@ -117,7 +117,8 @@ export class TestCluster {
 
   async stop(): Promise<void> {
     await Promise.all([...this.apis, ...this.workers].map((p) => p.stop()));
-    await deleteKeysWithPrefix(this.prefix, this.redisUrl);
+    // A Redis Cluster here is the test's own, and goes with it: only a shared Redis needs cleaning.
+    if (!this.redisUrl.startsWith('redis+cluster://')) await deleteKeysWithPrefix(this.prefix, this.redisUrl);
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
