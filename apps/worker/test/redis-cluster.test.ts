@@ -1,10 +1,10 @@
-import type { ChatMessage, Page } from '@ragstream/protocol';
+import type { Chat, ChatMessage, Page } from '@ragstream/protocol';
 import { GENERATE_QUEUE, RedisKeys } from '@ragstream/protocol';
 import { syntheticAnswer } from '@ragstream/rag';
 import type { RedisClient } from '@ragstream/realtime';
 import { createRedis } from '@ragstream/realtime';
 import { redisTarget } from '@ragstream/runtime';
-import { HttpClient, RedisClusterServers, TestCluster, WsChatClient } from '@ragstream/testing';
+import { HttpClient, RedisClusterServers, SioChatClient, TestCluster, WsChatClient } from '@ragstream/testing';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -124,6 +124,14 @@ describe('on a three-master Redis Cluster', () => {
     const [stored] = await storedBots(chatId);
     expect(stored?.text).toBe(syntheticAnswer(TOKENS));
     await second.close();
+  });
+
+  it('a user’s Socket.IO room spans both API nodes through the Redis adapter', async () => {
+    const tabs = await Promise.all([0, 1].map((node) => SioChatClient.connect(cluster.api(node), { userId: 'u-rooms' })));
+    const created = await http.post<Chat>('/chat/', { userId: 'u-rooms', title: 'on the cluster' });
+    expect(created.status).toBe(201);
+    for (const tab of tabs) expect((await tab.userFrames.waitForMt('chat_created')).chat).toEqual(created.body);
+    for (const tab of tabs) tab.close();
   });
 
   it('a worker SIGKILLed mid-answer: another completes it exactly once, and the stored text is the streamed text', async () => {
