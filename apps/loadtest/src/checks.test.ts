@@ -99,4 +99,10 @@ describe('transport mix', () => {
     expect(parseLoadArgs(['--local', '--transport', 'sse']).options.mix).toEqual([{ transport: 'sse', weight: 1 }]);
     expect(() => parseLoadArgs(['--local', '--reconnect-ratio', '2'])).toThrow(/reconnect-ratio/);
   });
+
+  it('runs a local cluster on a Redis Cluster of its own with --redis-cluster, only with --local', () => {
+    expect(parseLoadArgs(['--local']).options.local?.redisCluster).toBe(false);
+    expect(parseLoadArgs(['--local', '--redis-cluster']).options.local?.redisCluster).toBe(true);
+    expect(() => parseLoadArgs(['--url', 'http://127.0.0.1:8000', '--redis-cluster'])).toThrow(/--redis-cluster only apply with --local/);
+  });
 });

@@ -13,6 +13,8 @@ export interface LocalClusterOptions {
   flushMs: number;
   /** Baseline chats: the same answers from the synthetic responder in an API node's own process (LOADTEST_BASELINE). */
   baselineChats: number;
+  /** On a three-master Redis Cluster of its own instead of the Redis at REDIS_URL. */
+  redisCluster: boolean;
 }
 
 export interface LoadOptions {
@@ -95,6 +97,8 @@ Target (one of):
                                 in an API node's own process (no queue, worker or Redis), in the
                                 same run; the report gives time to first token over them as the
                                 path's overhead (default 10, 0: none)
+    --redis-cluster             on a three-master Redis Cluster of its own (redis-server and
+                                redis-cli from this machine) instead of the Redis at REDIS_URL
 Load:
   --chats N                   chats driven at once, spread over the nodes (default 20, at most 2000)
   --messages-per-chat K       messages each chat sends, one answer at a time (default 5, at most 1000)
@@ -140,7 +144,7 @@ export function parseLoadArgs(argv: string[]): LoadCli {
       isLocal ? 'give either --local or --url, not both' : 'give --url URL (a running deployment) or --local (a cluster of our own)',
     );
   }
-  const localOnly = ['apis', 'workers', 'tokens', 'tps', 'worker-concurrency', 'flush-ms', 'baseline'] as const;
+  const localOnly = ['apis', 'workers', 'tokens', 'tps', 'worker-concurrency', 'flush-ms', 'baseline', 'redis-cluster'] as const;
   if (!isLocal) {
     const given = localOnly.filter((name) => values[name] !== undefined);
     if (given.length > 0) throw new UsageError(`${given.map((n) => `--${n}`).join(', ')} only apply with --local`);
@@ -163,6 +167,7 @@ export function parseLoadArgs(argv: string[]): LoadCli {
           workerConcurrency: numberFlag(values, 'worker-concurrency', Math.min(1000, chats), 1, 1000),
           flushMs: numberFlag(values, 'flush-ms', 15, 0, 1000),
           baselineChats: numberFlag(values, 'baseline', 10, 0, 1000),
+          redisCluster: values['redis-cluster'] === true,
         }
       : undefined,
     mix,
@@ -196,6 +201,7 @@ function parseFlags(argv: string[]) {
       'worker-concurrency': { type: 'string' },
       'flush-ms': { type: 'string' },
       baseline: { type: 'string' },
+      'redis-cluster': { type: 'boolean' },
       chats: { type: 'string' },
       'messages-per-chat': { type: 'string' },
       duration: { type: 'string' },

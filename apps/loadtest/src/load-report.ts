@@ -9,7 +9,8 @@ export function formatLoadReport(r: LoadResult): string {
   const target =
     r.mode === 'local' && c.local
       ? `local cluster (${c.local.apis} API nodes, ${c.local.workers} workers, WORKER_CONCURRENCY=${c.local.workerConcurrency}, ` +
-        `synthetic ${c.local.tokens} tokens at ${c.local.tokensPerSecond} tok/s, FRAME_FLUSH_MS=${c.local.flushMs}, prefix ${c.redisPrefix ?? '?'})`
+        `synthetic ${c.local.tokens} tokens at ${c.local.tokensPerSecond} tok/s, FRAME_FLUSH_MS=${c.local.flushMs}, prefix ${c.redisPrefix ?? '?'}` +
+        `${c.local.redisCluster ? ', on a three-master Redis Cluster' : ''})`
       : `deployment ${c.urls.join(', ')}`;
   lines.push(`RagStream load test against ${target}`);
   const mix = c.mix.map((share) => (c.mix.length === 1 ? share.transport : `${share.transport}=${share.weight}`)).join(',');

@@ -43,16 +43,20 @@ export function perThousand(processes: readonly ProcessCost[], tokens: number): 
 
 /** CPU-seconds of each process between start() and end(), and its peak memory at the end. */
 export class CostMeter {
-  private redis: Redis | undefined;
+  private readonly redis: { name: string; client: Redis }[] = [];
   private readonly before = new Map<string, ProcessSample>();
   private readonly pids: { kind: ProcessKind; name: string; pid: number }[] = [];
   /** This process's own event-loop delay, as prom-client measures the others'. */
   private ownLag: IntervalHistogram | undefined;
 
-  /** `metricsUrls`: /metrics of each process by name, whose event-loop delay histogram a scrape reads and resets. */
+  /**
+   * `metricsUrls`: /metrics of each process by name, whose event-loop delay histogram a scrape reads and resets.
+   * `redisUrls`: each Redis server's own URL (a Cluster's masters), by default the cluster's Redis.
+   */
   constructor(
     private readonly cluster: TestCluster | undefined,
     private readonly metricsUrls: ReadonlyMap<string, string> = new Map(),
+    private readonly redisUrls: readonly string[] = cluster ? [cluster.redisUrl] : [],
   ) {}
 
   /** Each process's event-loop delay since the last scrape; a process that does not answer is left out. */
@@ -82,9 +86,13 @@ export class CostMeter {
           if (p.pid !== undefined) this.pids.push({ kind, name: `${kind}-${i}`, pid: p.pid });
         });
       }
-      this.redis = new Redis(cluster.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await this.redis.connect();
-      this.before.set('redis', await sampleRedis(this.redis));
+      for (const [i, url] of this.redisUrls.entries()) {
+        const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+        await client.connect();
+        const name = this.redisUrls.length === 1 ? 'redis' : `redis-${i}`;
+        this.redis.push({ name, client });
+        this.before.set(name, await sampleRedis(client));
+      }
     }
     for (const { name, pid } of this.pids) {
       const sample = sampleProcess(pid);
@@ -106,7 +114,7 @@ export class CostMeter {
       const sample = sampleProcess(pid);
       if (sample) out.set(name, sample.cpuSeconds);
     }
-    if (this.redis) out.set('redis', (await sampleRedis(this.redis)).cpuSeconds);
+    for (const { name, client } of this.redis) out.set(name, (await sampleRedis(client)).cpuSeconds);
     out.set('load', sampleSelf().cpuSeconds);
     return out;
   }
@@ -131,9 +139,9 @@ export class CostMeter {
       });
     };
     for (const { kind, name, pid } of this.pids) add(kind, name, sampleProcess(pid));
-    if (this.redis) {
-      add('redis', 'redis', await sampleRedis(this.redis));
-      this.redis.disconnect();
+    for (const { name, client } of this.redis) {
+      add('redis', name, await sampleRedis(client));
+      client.disconnect();
     }
     add('load', 'load', sampleSelf());
     return out;
@@ -147,6 +155,7 @@ export async function watchSteadyState(
   records: readonly AnswerRecord[],
   charsPerToken: number,
   signal: AbortSignal,
+  redisUrls?: readonly string[],
 ): Promise<SteadyState | null> {
   if (!cluster) return null;
   const charsReceived = (): number => records.reduce((total, record) => total + record.answer.text.length, 0);
@@ -156,7 +165,7 @@ export async function watchSteadyState(
     await poll();
   }
   if (signal.aborted || records.some((record) => record.answer.terminal)) return null;
-  const meter = new CostMeter(cluster);
+  const meter = new CostMeter(cluster, new Map(), redisUrls);
   await meter.start();
   const startedAt = performance.now();
   const charsBefore = charsReceived();

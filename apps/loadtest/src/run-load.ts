@@ -1,12 +1,12 @@
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { syntheticAnswer } from '@ragstream/rag';
-import { freePort, HttpClient, LOAD_GENERATOR_LIMITS, seededRandom, TestCluster } from '@ragstream/testing';
+import { freePort, HttpClient, LOAD_GENERATOR_LIMITS, RedisClusterServers, seededRandom, TestCluster } from '@ragstream/testing';
 import { BaselineChat } from './baseline-chat.ts';
 import { ChatSession } from './chat-session.ts';
 import type { Transport } from './chat-socket.ts';
 import { Deferred, limiter, mapLimit } from './deferred.ts';
-import type { LoadOptions } from './load-config.ts';
+import type { LoadOptions, LocalClusterOptions } from './load-config.ts';
 import { transportFor } from './load-config.ts';
 import type { AnswerCounts, AnswerRecord } from './load-summary.ts';
 import { checkStoredAnswers, classifyAnswers } from './load-summary.ts';
@@ -103,10 +103,27 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
     await preflight(options.urls);
     return drive(options, options.urls, undefined, hooks);
   }
-  const local = options.local;
+  const servers = options.local.redisCluster ? await RedisClusterServers.start(3) : undefined;
+  try {
+    if (servers) log(`Redis Cluster up: ${servers.url}`);
+    return await runLocal(options, options.local, hooks, servers);
+  } finally {
+    await servers?.stop();
+  }
+}
+
+/** A cluster of our own, on the Redis at REDIS_URL or on `servers`. */
+async function runLocal(
+  options: LoadOptions,
+  local: LocalClusterOptions,
+  hooks: LoadHooks,
+  servers: RedisClusterServers | undefined,
+): Promise<LoadResult> {
+  const log = hooks.log ?? (() => undefined);
   log(`starting a local cluster: ${local.apis} API nodes, ${local.workers} workers...`);
   const cluster = await TestCluster.start({
     apis: local.apis,
+    redisUrl: servers?.url,
     // Added below, each with a metrics port: the report reads every process's event-loop lag.
     workers: 0,
     env: { LLM_PROVIDER: 'synthetic', ...LOAD_GENERATOR_LIMITS },
@@ -135,7 +152,9 @@ export async function runLoad(options: LoadOptions, hooks: LoadHooks = {}): Prom
       }),
     );
     log(`cluster up: ${cluster.apiUrls.join(', ')} (prefix ${cluster.prefix})`);
-    return await drive(options, cluster.apiUrls, cluster.prefix, hooks, { cluster, metricsUrls });
+    // Each master's INFO on a Redis Cluster: its CPU is the sum of theirs.
+    const redisUrls = servers?.nodeUrls ?? [cluster.redisUrl];
+    return await drive(options, cluster.apiUrls, cluster.prefix, hooks, { cluster, metricsUrls, redisUrls });
   } finally {
     await cluster.stop();
   }
@@ -159,7 +178,7 @@ async function drive(
   urls: readonly string[],
   redisPrefix: string | undefined,
   hooks: LoadHooks,
-  local?: { cluster: TestCluster; metricsUrls: ReadonlyMap<string, string> },
+  local?: { cluster: TestCluster; metricsUrls: ReadonlyMap<string, string>; redisUrls: readonly string[] },
 ): Promise<LoadResult> {
   const cluster = local?.cluster;
   const log = hooks.log ?? (() => undefined);
@@ -281,12 +300,19 @@ async function drive(
     }
   };
 
-  const meter = new CostMeter(cluster, local?.metricsUrls);
+  const meter = new CostMeter(cluster, local?.metricsUrls, local?.redisUrls);
   await meter.start();
   // Ends the steady-state watch when every chat is done, even if no answer ever ended.
   const driven = new AbortController();
   const charsPerToken = options.local ? syntheticAnswer(options.local.tokens).length / options.local.tokens : 1;
-  const steady = watchSteadyState(cluster, options.chats, records, charsPerToken, AbortSignal.any([end.signal, driven.signal]));
+  const steady = watchSteadyState(
+    cluster,
+    options.chats,
+    records,
+    charsPerToken,
+    AbortSignal.any([end.signal, driven.signal]),
+    local?.redisUrls,
+  );
   const recorder = new TimelineRecorder({
     counts: () => ({
       frames: sessions.reduce((total, session) => total + session.frames, 0),

@@ -64,8 +64,9 @@ export class RedisClusterServers {
     return `redis+cluster://${this.seedNodes}`;
   }
 
-  get ports(): number[] {
-    return this.nodes.map(({ port }) => port);
+  /** Each master's own URL, for what asks one server (INFO). */
+  get nodeUrls(): string[] {
+    return this.nodes.map(({ port }) => `redis://127.0.0.1:${port}`);
   }
 
   logs(): string {
