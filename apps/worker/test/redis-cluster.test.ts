@@ -4,8 +4,9 @@ import { syntheticAnswer } from '@ragstream/rag';
 import type { RedisClient } from '@ragstream/realtime';
 import { createRedis } from '@ragstream/realtime';
 import { redisTarget } from '@ragstream/runtime';
-import { HttpClient, RedisClusterServers, SioChatClient, TestCluster, WsChatClient } from '@ragstream/testing';
+import { HttpClient, RedisClusterServers, SioChatClient, TestCluster, untilPasses, WsChatClient } from '@ragstream/testing';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKENS = 300;
@@ -124,6 +125,37 @@ describe('on a three-master Redis Cluster', () => {
     const [stored] = await storedBots(chatId);
     expect(stored?.text).toBe(syntheticAnswer(TOKENS));
     await second.close();
+  });
+
+  it('a shard subscriber killed mid-answer: the API node subscribes again and its client gets every frame once', async () => {
+    const chatId = await http.createChat();
+    const client = await WsChatClient.connect(cluster.api(0), chatId);
+    client.send({ mt: 'message_upload', message: 'lose my subscriber', userId: 'u1' });
+    const generationId = (await client.collector.waitForMt('message_upload_confirm')).generationId ?? '';
+    await client.collector.waitFor((f) => f.mt === 'chat_message_bot_partial' && f.seq >= 5);
+
+    // The API node's sharded subscriber on the chat's master (ioredis names it after the connection).
+    const master = new Redis(await masterOf(chatId), '127.0.0.1');
+    try {
+      const id = await untilPasses(async () => {
+        const line = String(await master.client('LIST'))
+          .split('\n')
+          .find((entry) => entry.includes('ssubscriber') && entry.includes('-frames') && / ssub=[1-9]/.test(entry));
+        const found = line === undefined ? undefined : /(?:^|\s)id=(\d+)/.exec(line)?.[1];
+        if (found === undefined) throw new Error('no sharded frame subscriber on the chat’s master');
+        return found;
+      });
+      await master.client('KILL', 'ID', id);
+    } finally {
+      master.disconnect();
+    }
+
+    const done = await client.collector.waitForTerminal(generationId, 30_000);
+    expect(done).toMatchObject({ status: 'complete', text: syntheticAnswer(TOKENS) });
+    const seqs = client.collector.ofGeneration(generationId).map((f) => f.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+    expect(client.collector.textOf(generationId)).toBe(done.text);
+    await client.close();
   });
 
   it('a user’s Socket.IO room spans both API nodes through the Redis adapter', async () => {
