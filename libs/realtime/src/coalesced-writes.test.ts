@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { TEST_REDIS_URL } from '@ragstream/testing';
-import { Redis } from 'ioredis';
+import { RedisClusterServers, TEST_REDIS_URL } from '@ragstream/testing';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoalescedWrites } from './coalesced-writes.ts';
 
@@ -56,5 +56,33 @@ describe('CoalescedWrites on real Redis', () => {
     } finally {
       later.disconnect();
     }
+  });
+});
+
+describe('CoalescedWrites on a Redis Cluster', () => {
+  let servers: RedisClusterServers;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    servers = await RedisClusterServers.start(3);
+    cluster = new Cluster(servers.seedNodes.split(',').map((node) => ({ host: '127.0.0.1', port: Number(node.split(':')[1]) })));
+    // Every master connected, so that each has a stream to hold.
+    await Promise.all(Array.from({ length: 30 }, (_, i) => cluster.set(`coalesced:${i}`, String(i))));
+  }, 60_000);
+  afterAll(async () => {
+    cluster?.disconnect();
+    await servers?.stop();
+  });
+
+  it('holds every master’s connection: the commands of one turn leave in one write per node', async () => {
+    const masters = cluster.nodes('master');
+    expect(masters).toHaveLength(3);
+    const writes = masters.map((node) => countWrites(node.stream as Socket));
+    const coalesced = new CoalescedWrites(cluster);
+    coalesced.hold();
+    const values = await Promise.all(Array.from({ length: 30 }, (_, i) => cluster.get(`coalesced:${i}`)));
+    expect(values).toEqual(Array.from({ length: 30 }, (_, i) => String(i)));
+    // Thirty keys spread over three masters: one write each.
+    expect(writes.map((w) => w.count())).toEqual([1, 1, 1]);
   });
 });

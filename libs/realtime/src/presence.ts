@@ -1,4 +1,5 @@
 import type { RedisKeys } from '@ragstream/protocol';
+import { CoalescedWrites } from './coalesced-writes.ts';
 import type { RealtimeLogger } from './realtime-logger.ts';
 import type { RedisClient } from './redis-connection.ts';
 
@@ -43,6 +44,7 @@ export class Presence {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly keyOf: (id: string) => string;
   private commands: (RedisClient & PresenceCommands) | undefined;
+  private readonly writes: CoalescedWrites;
 
   constructor(
     private readonly redis: RedisClient,
@@ -52,6 +54,7 @@ export class Presence {
     keyOf?: (id: string) => string,
   ) {
     this.keyOf = keyOf ?? ((chatId) => keys.chatPresence(chatId));
+    this.writes = new CoalescedWrites(redis);
   }
 
   start(): void {
@@ -121,14 +124,17 @@ export class Presence {
     if (this.heartbeat) clearInterval(this.heartbeat);
     const ids = [...this.counts.keys()];
     this.counts.clear();
-    // One command per key, not a pipeline: a Cluster refuses a pipeline whose keys live on several nodes.
+    // One command per key, not a pipeline: a Cluster refuses a pipeline whose keys live on several
+    // nodes. Held, they still leave in one write per node.
+    this.writes.hold();
     await Promise.all(ids.map((id) => this.redis.hdel(this.keyOf(id), this.nodeId)));
   }
 
   private async write(chatId: string, count: number): Promise<void> {
     const key = this.keyOf(chatId);
-    // Two commands rather than a pipeline: they share the round trip all the same, and a pipeline
-    // on a connection that carries many scripts (BullMQ's) costs far more CPU to build.
+    // Two commands rather than a pipeline: they share the round trip and the write all the same,
+    // and a pipeline on a connection that carries many scripts (BullMQ's) costs far more CPU to build.
+    this.writes.hold();
     await Promise.all([
       this.redis.hset(key, this.nodeId, `${count}:${Date.now() + ENTRY_TTL_MS}`),
       this.redis.pexpire(key, ENTRY_TTL_MS * 2),
@@ -138,7 +144,8 @@ export class Presence {
   private async refreshAll(): Promise<void> {
     if (this.counts.size === 0) return;
     const expiresAt = Date.now() + ENTRY_TTL_MS;
-    // Separate commands, as in `stop`; they still share the round trip.
+    // Separate commands, as in `stop`; they still share the round trip and the write.
+    this.writes.hold();
     await Promise.all(
       [...this.counts].flatMap(([id, count]) => {
         const key = this.keyOf(id);
