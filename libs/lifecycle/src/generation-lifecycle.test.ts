@@ -103,6 +103,10 @@ describe('GenerationLifecycle on real Redis and SQLite', () => {
     const [bot] = await bots(chatId);
     expect(frame).toMatchObject({ status: 'complete', text: 'Hello world', messageId: bot?.id });
     expect(bot).toMatchObject({ text: 'Hello world', status: 'complete', generationId: data.generationId });
+    // Announced with the publish: clients reading the log (a resume) get the terminal frame now.
+    const { frames, withheld } = await log.readForClients(chatId, data.generationId, 0);
+    expect(withheld).toBe(false);
+    expect(frames.at(-1)).toEqual(frame);
     expect(await lifecycle.head(chatId)).toBeUndefined();
     await subscriber.sunsubscribe(keys.chatFrames(chatId));
   });

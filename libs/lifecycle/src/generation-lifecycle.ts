@@ -80,7 +80,7 @@ export interface LifecycleDeps {
  * | finished (stopped) | finish n         | attempt n was running      | nothing: the stop ended it; the attempt completes it too |
  * | any        | stop (API or abandon)    | not done                   | ended stopped with the current attempt's logged text, in one script; workers told (fast path); the stopper completes it; waiting jobs removed |
  * | any        | end unrun (no worker runs it: removed, failed for good, lost) | not done | terminal frame of the current attempt's streamed text |
- * | finished   | complete                 | -                          | bot message stored once under the announced id; FIFO pop; leases given back; next head promoted |
+ * | finished   | complete                 | -                          | bot message stored once under the terminal frame's id; then announced (marked, terminal frame published); FIFO pop; leases given back; next head promoted |
  *
  * Answers in progress (admitted, not completed) hold a lease of their user's and of their
  * organisation's (answer-leases.ts). `complete` follows every ending, so it gives them back
@@ -370,7 +370,7 @@ export class GenerationLifecycle {
         message = value;
         log.info('bot message stored', { botMessageId: value.id, status: value.status });
       }
-      await Promise.all([released, this.redis.spublish(keys.chatFrames(chatId), raw)]);
+      await Promise.all([released, this.redis.rsAnnounce(keys.generationMeta(chatId, generationId), keys.chatFrames(chatId), raw)]);
     } else {
       log.warn('a finished generation has no terminal frame left (expired); nothing to store');
       await released;

@@ -5,7 +5,7 @@ import type { RedisClient } from '@ragstream/realtime';
  * (none is derived inside), so that they can move to Redis Cluster with hash tags.
  * Meta hash fields: chatId, payload (the job data, kept until the end so that a lost
  * job can be re-added), attempt, seq, attemptStartSeq, startedAt, cancel, done,
- * status, messageId. The FIFO is the chat's list of unfinished generation ids.
+ * status, messageId, announced. The FIFO is the chat's list of unfinished generation ids.
  */
 
 /**
@@ -145,6 +145,17 @@ end
 return ended
 `;
 
+/**
+ * KEYS: meta. ARGV: channel, terminal frame. Marks the generation's end announced (its answer
+ * is stored) and publishes the terminal frame, in one step: clients reading the log get the
+ * terminal frame only once it is marked, so that none hears of an answer before it is stored.
+ * An expired meta is not created again.
+ */
+const ANNOUNCE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'announced', '1') end
+return redis.call('SPUBLISH', ARGV[1], ARGV[2])
+`;
+
 export type ScriptReply = (string | number)[];
 
 export interface LifecycleCommands {
@@ -153,6 +164,7 @@ export interface LifecycleCommands {
   rsFinish(meta: string, log: string, ...args: (string | number)[]): Promise<ScriptReply>;
   rsAdvance(fifo: string, meta: string, generationId: string): Promise<ScriptReply>;
   rsStop(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Promise<string[]>;
+  rsAnnounce(meta: string, channel: string, frame: string): Promise<number>;
 }
 
 export function defineLifecycleCommands(redis: RedisClient): RedisClient & LifecycleCommands {
@@ -160,6 +172,7 @@ export function defineLifecycleCommands(redis: RedisClient): RedisClient & Lifec
   redis.defineCommand('rsBegin', { numberOfKeys: 3, lua: BEGIN });
   redis.defineCommand('rsFinish', { numberOfKeys: 2, lua: FINISH });
   redis.defineCommand('rsAdvance', { numberOfKeys: 2, lua: ADVANCE });
+  redis.defineCommand('rsAnnounce', { numberOfKeys: 1, lua: ANNOUNCE });
   // The number of keys varies with the chat's generations, so it is passed first.
   redis.defineCommand('rsStop', { lua: STOP });
   return redis as RedisClient & LifecycleCommands;

@@ -14,7 +14,7 @@ export class RedisKeys {
   get bullPrefix(): string {
     return `{${this.prefix}:bull}`;
   }
-  /** Hash: chatId, attempt, seq, attemptStartSeq, startedAt, done, cancel. */
+  /** Hash: chatId, attempt, seq, attemptStartSeq, startedAt, done, cancel, announced (lifecycle-scripts.ts). */
   generationMeta(chatId: string, generationId: string): string {
     return `${this.generationPrefix}{${chatId}}:${generationId}:meta`;
   }

@@ -109,14 +109,20 @@ describe('ChatSubscription on real Redis', () => {
     return recorder;
   }
 
-  /** Writes frames to the log as the worker's script does, publishing only those `live` accepts. */
+  /**
+   * Writes frames to the log as the worker's script does, publishing only those `live` accepts;
+   * a terminal frame is announced as the lifecycle does once its answer is stored (the mark is
+   * set whether or not the publish reaches the subscriber).
+   */
   async function write(frames: GenerationFrame[], live: (seq: number) => boolean): Promise<void> {
     for (const f of frames) {
       const text = JSON.stringify(f);
+      const meta = keys.generationMeta(f.chatId, f.generationId);
       const multi = redis
         .multi()
         .rpush(keys.generationLog(f.chatId, f.generationId), text)
-        .hset(keys.generationMeta(f.chatId, f.generationId), 'chatId', f.chatId, 'attempt', f.attempt, 'seq', f.seq);
+        .hset(meta, 'chatId', f.chatId, 'attempt', f.attempt, 'seq', f.seq);
+      if (f.mt === 'chat_message_bot_complete') multi.hset(meta, 'announced', '1');
       if (live(f.seq)) multi.spublish(keys.chatFrames(f.chatId), text);
       await multi.exec();
     }
@@ -216,12 +222,36 @@ describe('ChatSubscription on real Redis', () => {
     expect(queued.frames).toEqual([]);
   });
 
+  it('resumes without the terminal frame while its answer is not stored yet, and delivers it live when announced', async () => {
+    const chatId = randomUUID();
+    const generationId = `gen-${randomUUID()}`;
+    const meta = keys.generationMeta(chatId, generationId);
+    await redis.hset(meta, 'attemptStartSeq', 1);
+    // Logged by the finish, not announced yet: what the log holds while the answer is stored.
+    await write(
+      range(1, 3).map((seq) => frame(chatId, generationId, seq, 9)),
+      () => false,
+    );
+    const terminal = frame(chatId, generationId, 4, 4);
+    await redis.rpush(keys.generationLog(chatId, generationId), JSON.stringify(terminal));
+    await redis.hset(meta, 'seq', 4);
+
+    const client = await subscribe(chatId, { resume: { generationId, lastSeq: 1 }, head: generationId });
+    await client.until(() => client.seqs(generationId).at(-1) === 3);
+    expect(client.frames.filter((f) => f.mt === 'resume_unavailable')).toEqual([]);
+    expect(client.seqs(generationId)).toEqual([2, 3]);
+
+    await redis.multi().hset(meta, 'announced', '1').spublish(keys.chatFrames(chatId), JSON.stringify(terminal)).exec();
+    await client.until(() => client.seqs(generationId).at(-1) === 4);
+    expect(client.seqs(generationId)).toEqual([2, 3, 4]);
+  });
+
   it('retries a failing backfill, logs it with ids, and tells the owner when it gives up', async () => {
     const chatId = randomUUID();
     const generationId = `gen-${randomUUID()}`;
     const failing: SubscriptionDeps['log'] = {
       meta: (chatId, id) => log.meta(chatId, id),
-      readAfter: () => Promise.reject(new Error('log unreadable')),
+      readForClients: () => Promise.reject(new Error('log unreadable')),
     };
     const client = await subscribe(chatId, { deps: { log: failing } });
     await write(

@@ -10,7 +10,7 @@ export interface RunningGeneration {
 
 export interface SubscriptionDeps {
   hub: FrameHub;
-  log: Pick<FrameLog, 'readAfter' | 'meta'>;
+  log: Pick<FrameLog, 'readForClients' | 'meta'>;
   fifo: RunningGeneration;
 }
 
@@ -96,8 +96,8 @@ export class ChatSubscription {
   private async resume(generationId: string, after: number, running: string | undefined): Promise<void> {
     // Meta first: its seq can only be behind the log read after it, never ahead.
     const meta = await this.deps.log.meta(this.chatId, generationId);
-    const frames = await this.deps.log.readAfter(this.chatId, generationId, after);
-    const unavailable = meta === undefined ? generationId !== running : frames.length === 0 && meta.seq > after;
+    const { frames, withheld } = await this.deps.log.readForClients(this.chatId, generationId, after);
+    const unavailable = meta === undefined ? generationId !== running : frames.length === 0 && !withheld && meta.seq > after;
     if (unavailable) {
       this.owner.send({ mt: 'resume_unavailable', chatId: this.chatId, generationId });
       return;
@@ -182,7 +182,7 @@ export class ChatSubscription {
   }
 
   private async backfill(generationId: string, after: number): Promise<void> {
-    const frames = await this.readWithRetry(generationId, () => this.deps.log.readAfter(this.chatId, generationId, after));
+    const { frames } = await this.readWithRetry(generationId, () => this.deps.log.readForClients(this.chatId, generationId, after));
     for (const frame of frames) this.deliver(frame);
   }
 

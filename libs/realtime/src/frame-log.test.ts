@@ -102,6 +102,23 @@ describe('FrameLog and GenerationStream on real Redis', () => {
     expect(Math.min(...(await ttls()))).toBeGreaterThan(50);
   });
 
+  it('gives clients a logged terminal frame only once its end is announced', async () => {
+    const { chatId, generationId } = ids();
+    await runAttempt(chatId, generationId, 1);
+    const id = { chatId, generationId, attempt: 1 };
+    await log.append(chatId, generationId, 1, [{ mt: 'chat_message_bot_partial', ...id, delta: 'a' }]);
+    const terminal = { mt: 'chat_message_bot_complete', ...id, seq: 2, status: 'complete', messageId: 'm1', text: 'a', sources: [] };
+    await redis.rpush(keys.generationLog(chatId, generationId), JSON.stringify(terminal));
+    const before = await log.readForClients(chatId, generationId, 0);
+    expect(before.frames.map((f) => f.seq)).toEqual([1]);
+    expect(before.withheld).toBe(true);
+    await redis.hset(keys.generationMeta(chatId, generationId), 'announced', '1');
+    const after = await log.readForClients(chatId, generationId, 0);
+    expect(after.frames.map((f) => f.mt)).toEqual(['chat_message_bot_partial', 'chat_message_bot_complete']);
+    expect(after.withheld).toBe(false);
+    expect(await log.readForClients(chatId, generationId, 2)).toEqual({ frames: [], withheld: false });
+  });
+
   it('stamps each frame with the time Redis appended it when asked (FRAME_APPEND_TIMESTAMPS), and only then', async () => {
     const { chatId, generationId } = ids();
     await runAttempt(chatId, generationId, 1);

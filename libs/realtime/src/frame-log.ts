@@ -107,6 +107,23 @@ export class FrameLog {
     return raw.map((line) => generationFrameSchema.parse(JSON.parse(line)));
   }
 
+  /**
+   * Frames with seq > afterSeq as clients may have them: the terminal frame only once its end
+   * is announced (the answer stored, see the lifecycle's ANNOUNCE), so that a client reading
+   * the log never hears of an answer the chat's messages do not show yet. A withheld terminal
+   * frame reaches a subscribed client live when it is announced. `withheld`: one was held back.
+   */
+  async readForClients(chatId: string, generationId: string, afterSeq: number): Promise<{ frames: GenerationFrame[]; withheld: boolean }> {
+    // The mark is read before the log, on the same connection: a terminal frame logged after the
+    // read is withheld, and its announcement, which comes later still, reaches subscribers live.
+    const [announced, frames] = await Promise.all([
+      this.redis.hget(this.keys.generationMeta(chatId, generationId), 'announced'),
+      this.readAfter(chatId, generationId, afterSeq),
+    ]);
+    if (announced === '1' || frames.at(-1)?.mt !== 'chat_message_bot_complete') return { frames, withheld: false };
+    return { frames: frames.slice(0, -1), withheld: true };
+  }
+
   async meta(chatId: string, generationId: string): Promise<GenerationMeta | undefined> {
     const hash = await this.redis.hgetall(this.keys.generationMeta(chatId, generationId));
     if (Object.keys(hash).length === 0) return undefined;
