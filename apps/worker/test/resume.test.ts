@@ -1,6 +1,6 @@
 import type { ChatMessage, Page } from '@ragstream/protocol';
 import { syntheticAnswer } from '@ragstream/rag';
-import { HttpClient, TestCluster, WsChatClient } from '@ragstream/testing';
+import { HttpClient, resumeAcrossNodes, TestCluster, WsChatClient } from '@ragstream/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const TOKENS = 150;
@@ -26,17 +26,8 @@ describe('resume after a reconnect to the other node', () => {
 
   it('gets every frame after lastSeq, no gap and no duplicate, and the text equals the stored message byte for byte', async () => {
     const chatId = await http.createChat();
-    const first = await WsChatClient.connect(cluster.api(0), chatId);
-    first.send({ mt: 'message_upload', message: 'resume me', userId: 'u1' });
-    const generationId = (await first.collector.waitForMt('message_upload_confirm')).generationId ?? '';
-    await first.collector.waitFor((f) => f.mt === 'chat_message_bot_partial' && f.seq >= 5);
-    first.terminate(); // a dropped network, not a clean close
-    const seen = first.collector.ofGeneration(generationId);
+    const { seen, resumed, done } = await resumeAcrossNodes(cluster, chatId, 'resume me');
     const lastSeq = seen.at(-1)?.seq ?? 0;
-
-    const second = await WsChatClient.connect(cluster.api(1), chatId, { generationId, lastSeq });
-    const done = await second.collector.waitForTerminal(generationId);
-    const resumed = second.collector.ofGeneration(generationId);
     expect(resumed[0]?.seq).toBe(lastSeq + 1);
     const seqs = [...seen, ...resumed].map((f) => f.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
@@ -47,7 +38,6 @@ describe('resume after a reconnect to the other node', () => {
     expect(Buffer.from(received).equals(Buffer.from(stored?.text ?? ''))).toBe(true);
     expect(stored?.text).toBe(syntheticAnswer(TOKENS));
     expect(done.text).toBe(stored?.text);
-    await second.close();
   });
 
   it('after the answer ended, a resume still delivers the rest including the terminal frame', async () => {

@@ -4,6 +4,7 @@ export * from './http-client.ts';
 export * from './managed-process.ts';
 export * from './metrics-scrape.ts';
 export * from './redis-cluster.ts';
+export * from './resume-across-nodes.ts';
 export * from './seeded-random.ts';
 export * from './socketio-client.ts';
 export * from './sse-client.ts';
